@@ -1,0 +1,43 @@
+// Helpers shared by the Catch2 suites: where the build put things, scratch folders.
+#pragma once
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+
+namespace kohl::test {
+
+inline std::filesystem::path build_dir() { return KOHL_BUILD_DIR; }
+inline std::filesystem::path source_dir() { return KOHL_SOURCE_DIR; }
+inline std::filesystem::path plugin_dir() { return build_dir() / "plugins"; }
+inline std::filesystem::path test_plugin_dir() { return build_dir() / "test-plugins"; }
+
+// A fresh folder under build/test-scratch/, removed when the object goes away.
+class ScratchDir {
+ public:
+  explicit ScratchDir(const std::string& name) {
+    std::random_device rd;
+    path_ = build_dir() / "test-scratch" / (name + "-" + std::to_string(rd()));
+    std::filesystem::create_directories(path_);
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& f) const { return path_ / f; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+inline std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream os;
+  os << in.rdbuf();
+  return os.str();
+}
+
+}  // namespace kohl::test
