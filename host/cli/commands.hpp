@@ -15,6 +15,7 @@ struct Context {
 
 void add_plugins_commands(CLI::App& app, Context& ctx);
 void add_project_commands(CLI::App& app, Context& ctx);
+void add_data_commands(CLI::App& app, Context& ctx);
 
 // Prints "kohl: error: <message>" on stderr and returns the exit code for failures.
 int fail(const std::string& message);

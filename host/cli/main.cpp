@@ -17,7 +17,7 @@ int main(int argc, char** argv) {
   using namespace kohl;
   CLI::App app{
       "kohl: the command line of Kohl, the workbench for beauty-AI teams.\n"
-      "Manage projects (*.kohl) and the plugins Kohl loads. Run `kohl COMMAND --help` for each command."};
+      "Manage projects (*.kohl), their face datasets and the plugins Kohl loads. Run `kohl COMMAND --help` for each command."};
   app.name("kohl");
   app.set_version_flag("--version", std::string("kohl ") + core::kKohlVersion, "Print the version and exit");
   bool verbose = false;
@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
 
   cli::Context ctx;
   cli::add_project_commands(app, ctx);
+  cli::add_data_commands(app, ctx);
   cli::add_plugins_commands(app, ctx);
 
   try {

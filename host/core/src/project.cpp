@@ -40,6 +40,135 @@ const std::vector<const char*> kMigrations = {
         updated        TEXT NOT NULL
       );
     )sql",
+    // 1 -> 2: datasets and annotations (docs/datasets.md describes every table).
+    R"sql(
+      CREATE TABLE sources (
+        id        INTEGER PRIMARY KEY,
+        name      TEXT NOT NULL UNIQUE,
+        license   TEXT NOT NULL DEFAULT '',
+        consent   TEXT NOT NULL DEFAULT '',     -- consent basis ("research consent form v2", ...)
+        synthetic INTEGER NOT NULL DEFAULT 0    -- 1: generated, not photographs of people
+      );
+      CREATE TABLE datasets (
+        id        INTEGER PRIMARY KEY,
+        name      TEXT NOT NULL UNIQUE,
+        source_id INTEGER NOT NULL REFERENCES sources(id),
+        format    TEXT NOT NULL,                -- importer that read it (folder, csv, mt, ...)
+        root      TEXT NOT NULL,                -- folder it was imported from (relink changes it)
+        imported  TEXT NOT NULL
+      );
+      CREATE TABLE subjects (
+        id   INTEGER PRIMARY KEY,
+        code TEXT NOT NULL UNIQUE               -- pseudonymous id, never a name
+      );
+      CREATE TABLE images (
+        id         INTEGER PRIMARY KEY,
+        dataset_id INTEGER NOT NULL REFERENCES datasets(id),
+        path       TEXT NOT NULL,               -- absolute path where the file was found
+        rel_path   TEXT NOT NULL,               -- path relative to the dataset root
+        hash       TEXT NOT NULL UNIQUE,        -- XXH3-128 of the file's bytes, hex
+        bytes      INTEGER NOT NULL,
+        format     TEXT NOT NULL,               -- jpeg | png | bmp | webp
+        width      INTEGER NOT NULL,
+        height     INTEGER NOT NULL,
+        subject_id INTEGER REFERENCES subjects(id),
+        -- (CHECKs spelled with OR: "x IN (...)" builds a temporary index on every row written)
+        split      TEXT CHECK (split = 'train' OR split = 'val' OR split = 'test'),
+        review     TEXT NOT NULL DEFAULT 'unreviewed'
+                   CHECK (review = 'unreviewed' OR review = 'accepted' OR review = 'rejected'),
+        reviewer   TEXT NOT NULL DEFAULT '',
+        embedded   BLOB                         -- the file's bytes, when imported with --embed
+      );
+      CREATE INDEX images_dataset ON images(dataset_id);
+      CREATE INDEX images_subject ON images(subject_id);
+      CREATE INDEX images_split ON images(split);
+      CREATE TABLE label_sets (
+        id      INTEGER PRIMARY KEY,
+        name    TEXT NOT NULL UNIQUE,           -- the task: skin_tone_monk, makeup_style, ...
+        classes TEXT NOT NULL DEFAULT '[]'      -- JSON array of class names, in order
+      );
+      CREATE TABLE labels (
+        image_id     INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+        label_set_id INTEGER NOT NULL REFERENCES label_sets(id),
+        class        TEXT NOT NULL,
+        annotator    TEXT NOT NULL DEFAULT '',  -- person:NAME | auto:PLUGIN@VERSION | import:FORMAT
+        PRIMARY KEY (image_id, label_set_id)
+      );
+      CREATE INDEX labels_set ON labels(label_set_id, class);
+      CREATE TABLE attributes (
+        image_id  INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+        name      TEXT NOT NULL,
+        num       REAL,                         -- numeric value, or
+        text      TEXT,                         -- categorical value
+        annotator TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (image_id, name),
+        CHECK ((num IS NULL) <> (text IS NULL))
+      );
+      CREATE TABLE landmarks (
+        id        INTEGER PRIMARY KEY,
+        image_id  INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+        layout    TEXT NOT NULL,                -- dlib-68, ...
+        points    TEXT NOT NULL,                -- JSON [[x, y], ...] in pixels
+        annotator TEXT NOT NULL DEFAULT ''
+      );
+      CREATE INDEX landmarks_image ON landmarks(image_id);
+      CREATE TABLE label_maps (
+        name   TEXT PRIMARY KEY,                -- mt-14, celebamask-19, or user-defined
+        labels TEXT NOT NULL                    -- JSON array of label names; index = value
+      );
+      -- Masks are never changed in place: a new mask is a new row, so snapshots can point at them.
+      CREATE TABLE masks (
+        id        INTEGER PRIMARY KEY,
+        image_id  INTEGER NOT NULL REFERENCES images(id),
+        label_map TEXT NOT NULL REFERENCES label_maps(name),
+        png       BLOB NOT NULL,                -- 8-bit label image, PNG-encoded, same size as the image
+        annotator TEXT NOT NULL DEFAULT '',
+        current   INTEGER NOT NULL DEFAULT 1    -- 0: replaced by a newer mask, kept for snapshots
+      );
+      CREATE INDEX masks_image ON masks(image_id, current);
+      CREATE TABLE boxes (
+        id        INTEGER PRIMARY KEY,
+        image_id  INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+        x REAL NOT NULL, y REAL NOT NULL, w REAL NOT NULL, h REAL NOT NULL,
+        label     TEXT NOT NULL DEFAULT 'face',
+        score     REAL NOT NULL DEFAULT 1,
+        annotator TEXT NOT NULL DEFAULT ''
+      );
+      CREATE INDEX boxes_image ON boxes(image_id);
+      CREATE TABLE pairs (
+        id    INTEGER PRIMARY KEY,
+        a     INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,   -- bare / source
+        b     INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,   -- made-up / reference
+        kind  TEXT NOT NULL CHECK (kind = 'bare_makeup' OR kind = 'source_reference'),
+        UNIQUE (a, b, kind)
+      );
+      -- Snapshots freeze what training sees: each image's split and annotations (as JSON) and
+      -- its mask row, which then cannot be deleted (foreign key).
+      CREATE TABLE snapshots (
+        id      INTEGER PRIMARY KEY,
+        name    TEXT NOT NULL UNIQUE,
+        created TEXT NOT NULL,
+        images  INTEGER NOT NULL,
+        digest  TEXT NOT NULL                   -- hash over the frozen content
+      );
+      CREATE TABLE snapshot_images (
+        snapshot_id INTEGER NOT NULL REFERENCES snapshots(id),
+        image_id    INTEGER NOT NULL REFERENCES images(id),
+        split       TEXT,
+        record      TEXT NOT NULL,              -- JSON: labels, attributes, landmarks, boxes, subject, review
+        mask_id     INTEGER REFERENCES masks(id),
+        PRIMARY KEY (snapshot_id, image_id)
+      ) WITHOUT ROWID;
+      -- Undo/redo of annotation edits (sqlite.org's undo/redo note): each entry is the SQL
+      -- that reverses one row change; entries of one edit share a step.
+      CREATE TABLE undo_log (seq INTEGER PRIMARY KEY, step INTEGER NOT NULL, sql TEXT NOT NULL);
+      CREATE TABLE redo_log (seq INTEGER PRIMARY KEY, step INTEGER NOT NULL, sql TEXT NOT NULL);
+      CREATE TABLE edit_steps (
+        step        INTEGER PRIMARY KEY,
+        description TEXT NOT NULL,
+        state       TEXT NOT NULL CHECK (state = 'done' OR state = 'undone')
+      );
+    )sql",
 };
 
 std::string now_iso8601() {

@@ -1,0 +1,1237 @@
+#include "kohl/core/data_store.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <mutex>
+#include <numeric>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
+#include <opencv2/imgcodecs.hpp>
+
+#include "kohl/core/host_services.hpp"
+#include "kohl/core/image_probe.hpp"
+#include "kohl/core/log.hpp"
+#include "kohl/core/parallel.hpp"
+#include "kohl/sdk/layouts.hpp"
+
+namespace kohl::core {
+
+namespace fs = std::filesystem;
+using sdk::Json;
+using sdk::Status;
+
+namespace {
+
+std::string now_iso8601() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// Label maps: the built-in ones from the SDK, then the batch's user-defined ones.
+std::vector<std::string> known_label_map(const std::string& name,
+                                         const std::map<std::string, std::vector<std::string>>& user) {
+  auto builtin = sdk::label_map(name);
+  if (!builtin.labels.empty()) return builtin.labels;
+  auto it = user.find(name);
+  return it == user.end() ? std::vector<std::string>{} : it->second;
+}
+
+// Classes discovered in data: numeric order when every class is a number ("1".."10"), else text order.
+void sort_classes(std::vector<std::string>& classes) {
+  auto is_num = [](const std::string& s) {
+    if (s.empty()) return false;
+    char* end = nullptr;
+    std::strtod(s.c_str(), &end);
+    return end && *end == '\0';
+  };
+  if (std::all_of(classes.begin(), classes.end(), is_num))
+    std::sort(classes.begin(), classes.end(),
+              [](const std::string& a, const std::string& b) { return std::stod(a) < std::stod(b); });
+  else
+    std::sort(classes.begin(), classes.end());
+}
+
+Json points_json(const std::vector<cv::Point2f>& pts) {
+  Json a = Json::array();
+  // Millipixel precision: floats printed as doubles would carry noise digits (15.0900001).
+  auto r = [](float v) { return std::round(static_cast<double>(v) * 1000.0) / 1000.0; };
+  for (const auto& p : pts) a.push_back({r(p.x), r(p.y)});
+  return a;
+}
+std::vector<cv::Point2f> points_from_json(const Json& a) {
+  std::vector<cv::Point2f> pts;
+  for (const auto& p : a) pts.emplace_back(p.at(0).get<float>(), p.at(1).get<float>());
+  return pts;
+}
+
+// What a worker thread found for one entry.
+struct Checked {
+  bool ok = false;
+  bool duplicate = false;
+  std::string error;
+  ImageHeader header;
+  std::string hash;
+  std::int64_t bytes = 0;
+  std::vector<std::uint8_t> embedded;
+  std::vector<std::uint8_t> mask_png;
+  std::string mask_map;
+};
+
+Checked check_entry(const ImageEntry& e, const ImportBatch& batch, const ImportOptions& opt) {
+  Checked c;
+  std::vector<std::uint8_t> bytes;
+  if (Status s = read_file_bytes(e.path, bytes); !s) {
+    c.error = s.message();
+    return c;
+  }
+  c.bytes = static_cast<std::int64_t>(bytes.size());
+  auto header = probe_image(bytes.data(), bytes.size());
+  if (!header) {
+    c.error = header.status().message();
+    return c;
+  }
+  c.header = header.value();
+  if (Status s = check_pixel_cap(c.header, opt.max_pixels); !s) {
+    c.error = s.message();
+    return c;
+  }
+  c.hash = content_hash(bytes.data(), bytes.size());
+
+  for (const auto& [set, cls] : e.labels) {
+    auto it = batch.label_sets.find(set);
+    if (it != batch.label_sets.end() && !it->second.empty() &&
+        std::find(it->second.begin(), it->second.end(), cls) == it->second.end()) {
+      c.error = "label set '" + set + "': class '" + cls + "' is not one of its classes";
+      return c;
+    }
+  }
+  for (const auto& lm : e.landmarks) {
+    auto layout = sdk::landmark_layout(lm.layout);
+    if (layout.count == 0) {
+      c.error = "unknown landmark layout '" + lm.layout + "' (known: dlib-68)";
+      return c;
+    }
+    if (static_cast<int>(lm.points.size()) != layout.count) {
+      c.error = "landmarks: layout " + lm.layout + " has " + std::to_string(layout.count) + " points, got " +
+                std::to_string(lm.points.size());
+      return c;
+    }
+  }
+  if (!e.mask_file.empty()) {
+    std::vector<std::uint8_t> mbytes;
+    if (Status s = read_file_bytes(e.mask_file, mbytes); !s) {
+      c.error = "mask " + e.mask_file + ": " + s.message();
+      return c;
+    }
+    cv::Mat m = cv::imdecode(mbytes, cv::IMREAD_UNCHANGED);
+    if (m.empty()) {
+      c.error = "mask " + e.mask_file + ": cannot decode (expected an 8-bit label PNG)";
+      return c;
+    }
+    if (m.depth() != CV_8U) {
+      c.error = "mask " + e.mask_file + ": expected 8-bit labels, got another bit depth";
+      return c;
+    }
+    if (m.channels() == 3 || m.channels() == 4) {
+      // Some datasets save label images as grey RGB: accept only when every channel agrees.
+      std::vector<cv::Mat> ch;
+      cv::split(m, ch);
+      if (cv::countNonZero(ch[0] != ch[1]) || cv::countNonZero(ch[0] != ch[2])) {
+        c.error = "mask " + e.mask_file + ": a colour image, expected a single-channel label image";
+        return c;
+      }
+      m = ch[0];
+    }
+    if (m.cols != c.header.width || m.rows != c.header.height) {
+      c.error = "mask " + e.mask_file + " is " + std::to_string(m.cols) + "x" + std::to_string(m.rows) +
+                ", the image is " + std::to_string(c.header.width) + "x" + std::to_string(c.header.height);
+      return c;
+    }
+    const auto labels = known_label_map(e.mask_label_map, batch.label_maps);
+    if (labels.empty()) {
+      c.error = "mask " + e.mask_file + ": unknown label map '" + e.mask_label_map + "'";
+      return c;
+    }
+    double maxv = 0;
+    cv::minMaxLoc(m, nullptr, &maxv);
+    if (maxv >= static_cast<double>(labels.size())) {
+      c.error = "mask " + e.mask_file + ": value " + std::to_string(static_cast<int>(maxv)) +
+                " is outside label map '" + e.mask_label_map + "' (0.." + std::to_string(labels.size() - 1) + ")";
+      return c;
+    }
+    c.mask_map = e.mask_label_map;
+    if (!e.mask_remap_to.empty() && e.mask_remap_to != e.mask_label_map) {
+      if (e.mask_label_map == sdk::kLabelMapCelebA19 && e.mask_remap_to == sdk::kLabelMapMt14) {
+        cv::Mat lut(1, 256, CV_8U, cv::Scalar(0));
+        for (std::size_t i = 0; i < sdk::kCelebA19ToMt14.size(); ++i) lut.at<std::uint8_t>(static_cast<int>(i)) = sdk::kCelebA19ToMt14[i];
+        cv::LUT(m, lut, m);
+        c.mask_map = sdk::kLabelMapMt14;
+      } else {
+        c.error = "no remap table from '" + e.mask_label_map + "' to '" + e.mask_remap_to + "'";
+        return c;
+      }
+    }
+    if (!cv::imencode(".png", m, c.mask_png)) {
+      c.error = "mask " + e.mask_file + ": cannot encode";
+      return c;
+    }
+  }
+  if (opt.embed) c.embedded = std::move(bytes);
+  c.ok = true;
+  return c;
+}
+
+std::int64_t id_for(SQLite::Database& db, const char* insert_sql, const char* select_sql, const std::string& key) {
+  SQLite::Statement ins(db, insert_sql);
+  ins.bind(1, key);
+  ins.exec();
+  SQLite::Statement sel(db, select_sql);
+  sel.bind(1, key);
+  sel.executeStep();
+  return sel.getColumn(0).getInt64();
+}
+
+void ensure_label_map(SQLite::Database& db, const std::string& name, const std::vector<std::string>& labels) {
+  SQLite::Statement q(db, "INSERT OR IGNORE INTO label_maps(name, labels) VALUES (?, ?)");
+  q.bind(1, name);
+  q.bind(2, Json(labels).dump());
+  q.exec();
+}
+
+// Merges classes into a label set (creating it), keeping the stored order and appending new ones.
+std::int64_t ensure_label_set(SQLite::Database& db, const std::string& name, const std::vector<std::string>& classes) {
+  SQLite::Statement sel(db, "SELECT id, classes FROM label_sets WHERE name = ?");
+  sel.bind(1, name);
+  if (sel.executeStep()) {
+    const std::int64_t id = sel.getColumn(0).getInt64();
+    auto stored = Json::parse(sel.getColumn(1).getString()).get<std::vector<std::string>>();
+    bool changed = false;
+    for (const auto& c : classes)
+      if (std::find(stored.begin(), stored.end(), c) == stored.end()) {
+        stored.push_back(c);
+        changed = true;
+      }
+    if (changed) {
+      SQLite::Statement up(db, "UPDATE label_sets SET classes = ? WHERE id = ?");
+      up.bind(1, Json(stored).dump());
+      up.bind(2, id);
+      up.exec();
+    }
+    return id;
+  }
+  SQLite::Statement ins(db, "INSERT INTO label_sets(name, classes) VALUES (?, ?)");
+  ins.bind(1, name);
+  ins.bind(2, Json(classes).dump());
+  ins.exec();
+  return db.getLastInsertRowid();
+}
+
+Json attribute_json(const sdk::AttributeValue& v) {
+  if (const double* d = std::get_if<double>(&v)) return *d;
+  return std::get<std::string>(v);
+}
+
+// Undo logging: temporary triggers that record, for every row change in the annotation
+// tables, the SQL that reverses it (sqlite.org/undoredo). They log only while
+// temp._kohl_undo_step holds a step number, i.e. inside DataStore::edit / undo / redo.
+void ensure_undo_triggers(SQLite::Database& db) {
+  static const std::vector<std::pair<std::string, std::vector<std::string>>> kTables = {
+      {"labels", {}}, {"attributes", {}}, {"landmarks", {}}, {"boxes", {}}, {"masks", {}}, {"pairs", {}}};
+  db.exec("CREATE TEMP TABLE IF NOT EXISTS _kohl_undo_step(step INTEGER)");
+  const std::string when = "WHEN EXISTS (SELECT 1 FROM temp._kohl_undo_step)";
+  const std::string step = "(SELECT step FROM temp._kohl_undo_step)";
+  auto columns = [&](const std::string& table) {
+    std::vector<std::string> cols;
+    SQLite::Statement q(db, "SELECT name FROM pragma_table_info('" + table + "')");
+    while (q.executeStep()) cols.push_back(q.getColumn(0).getString());
+    return cols;
+  };
+  auto restore_sets = [](const std::vector<std::string>& cols) {
+    std::string s;
+    for (std::size_t i = 0; i < cols.size(); ++i)
+      s += (i ? "||'," : "'") + cols[i] + "='||quote(old." + cols[i] + ")";
+    return s;
+  };
+  for (const auto& [table, unused] : kTables) {
+    (void)unused;
+    const auto cols = columns(table);
+    std::string names, values;
+    for (const auto& c : cols) {
+      names += "," + c;
+      values += "||','||quote(old." + c + ")";
+    }
+    db.exec("CREATE TEMP TRIGGER IF NOT EXISTS _kohl_undo_" + table + "_i AFTER INSERT ON main." + table + " " + when +
+            " BEGIN INSERT INTO undo_log(step, sql) VALUES(" + step + ", 'DELETE FROM " + table +
+            " WHERE rowid='||new.rowid); END");
+    db.exec("CREATE TEMP TRIGGER IF NOT EXISTS _kohl_undo_" + table + "_u AFTER UPDATE ON main." + table + " " + when +
+            " BEGIN INSERT INTO undo_log(step, sql) VALUES(" + step + ", 'UPDATE " + table + " SET '||" +
+            restore_sets(cols) + "||' WHERE rowid='||old.rowid); END");
+    db.exec("CREATE TEMP TRIGGER IF NOT EXISTS _kohl_undo_" + table + "_d BEFORE DELETE ON main." + table + " " + when +
+            " BEGIN INSERT INTO undo_log(step, sql) VALUES(" + step + ", 'INSERT INTO " + table + "(rowid" + names +
+            ") VALUES('||old.rowid" + values + "||')'); END");
+  }
+  // images: only the annotation columns are edits.
+  const std::vector<std::string> image_cols = {"split", "review", "reviewer", "subject_id"};
+  db.exec("CREATE TEMP TRIGGER IF NOT EXISTS _kohl_undo_images_u AFTER UPDATE OF split, review, reviewer, subject_id "
+          "ON main.images " + when + " BEGIN INSERT INTO undo_log(step, sql) VALUES(" + step +
+          ", 'UPDATE images SET '||" + restore_sets(image_cols) + "||' WHERE rowid='||old.rowid); END");
+}
+
+void set_undo_step(SQLite::Database& db, std::optional<std::int64_t> step) {
+  db.exec("DELETE FROM temp._kohl_undo_step");
+  if (step) db.exec("INSERT INTO temp._kohl_undo_step VALUES(" + std::to_string(*step) + ")");
+}
+
+std::optional<std::int64_t> optional_int(SQLite::Database& db, const std::string& sql) {
+  SQLite::Statement q(db, sql);
+  if (q.executeStep() && !q.getColumn(0).isNull()) return q.getColumn(0).getInt64();
+  return std::nullopt;
+}
+
+}  // namespace
+
+// ---- JSON records ---------------------------------------------------------------------------
+
+Json entry_to_json(const ImageEntry& e) {
+  Json j = {{"file", e.rel_path}, {"subject", e.subject}, {"split", e.split}, {"review", e.review},
+            {"reviewer", e.reviewer}, {"annotator", e.annotator}};
+  if (!e.hash.empty()) j["hash"] = e.hash;
+  if (e.width) j["size"] = {e.width, e.height};
+  Json labels = Json::object();
+  for (const auto& [k, v] : e.labels) labels[k] = v;
+  j["labels"] = labels;
+  Json attrs = Json::object();
+  for (const auto& [k, v] : e.attributes) attrs[k] = attribute_json(v);
+  j["attributes"] = attrs;
+  Json lms = Json::array();
+  for (const auto& lm : e.landmarks) lms.push_back({{"layout", lm.layout}, {"points", points_json(lm.points)}});
+  j["landmarks"] = lms;
+  Json boxes = Json::array();
+  for (const auto& b : e.boxes)
+    boxes.push_back({{"box", {b.rect.x, b.rect.y, b.rect.width, b.rect.height}}, {"label", b.label}, {"score", b.score}});
+  j["boxes"] = boxes;
+  if (!e.pair_group.empty()) j["pair"] = {{"group", e.pair_group}, {"role", e.pair_role}};
+  return j;
+}
+
+sdk::Result<ImageEntry> entry_from_json(const Json& j) {
+  ImageEntry e;
+  try {
+    e.rel_path = j.at("file").get<std::string>();
+    e.subject = j.value("subject", "");
+    e.split = j.value("split", "");
+    e.review = j.value("review", kReviewUnreviewed);
+    e.reviewer = j.value("reviewer", "");
+    e.annotator = j.value("annotator", "");
+    e.hash = j.value("hash", "");
+    if (j.contains("size")) {
+      e.width = j["size"].at(0).get<int>();
+      e.height = j["size"].at(1).get<int>();
+    }
+    // (.items() of a temporary would dangle: keep the copies alive)
+    const Json labels = j.value("labels", Json::object()), attrs = j.value("attributes", Json::object());
+    for (const auto& [k, v] : labels.items()) e.labels[k] = v.get<std::string>();
+    for (const auto& [k, v] : attrs.items()) {
+      if (v.is_number()) e.attributes[k] = v.get<double>();
+      else e.attributes[k] = v.get<std::string>();
+    }
+    const Json landmarks = j.value("landmarks", Json::array()), boxes = j.value("boxes", Json::array());
+    for (const auto& lm : landmarks)
+      e.landmarks.push_back({lm.at("layout").get<std::string>(), points_from_json(lm.at("points"))});
+    for (const auto& b : boxes) {
+      const auto& r = b.at("box");
+      e.boxes.push_back({cv::Rect2f(r.at(0).get<float>(), r.at(1).get<float>(), r.at(2).get<float>(), r.at(3).get<float>()),
+                         b.value("label", "face"), b.value("score", 1.0f)});
+    }
+    if (j.contains("pair")) {
+      e.pair_group = j["pair"].at("group").get<std::string>();
+      e.pair_role = j["pair"].at("role").get<std::string>();
+    }
+  } catch (const std::exception& ex) {
+    return Status::invalid(std::string("record: ") + ex.what());
+  }
+  if (e.review != kReviewUnreviewed && e.review != kReviewAccepted && e.review != kReviewRejected)
+    return Status::invalid("record: review is '" + e.review + "', expected unreviewed, accepted or rejected");
+  if (!e.split.empty() && e.split != "train" && e.split != "val" && e.split != "test")
+    return Status::invalid("record: split is '" + e.split + "', expected train, val, test or empty");
+  return e;
+}
+
+// ---- import ---------------------------------------------------------------------------------
+
+sdk::Result<ImportReport> DataStore::ingest(ImportBatch batch, const ImportOptions& opt, sdk::IProgress& progress) {
+  auto& db = project_.db();
+  ImportReport report;
+  report.dataset = opt.dataset.empty() ? fs::path(batch.root).filename().string() : opt.dataset;
+  if (report.dataset.empty()) report.dataset = batch.format;
+  if (batch.source.name.empty()) batch.source.name = report.dataset;
+  const std::string annotator = opt.annotator.empty() ? "import:" + batch.format : opt.annotator;
+  report.errors = batch.errors;
+
+  std::unordered_set<std::string> known;
+  {
+    SQLite::Statement q(db, "SELECT hash FROM images");
+    while (q.executeStep()) known.insert(q.getColumn(0).getString());
+  }
+
+  const auto t0 = std::chrono::steady_clock::now();
+  auto elapsed = [&t0] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+  // 1. Read, hash and check on worker threads (no database access there).
+  progress.phase("reading " + std::to_string(batch.entries.size()) + " images", static_cast<std::int64_t>(batch.entries.size()));
+  std::vector<Checked> checked(batch.entries.size());
+  parallel_for(batch.entries.size(), opt.threads, [&](std::size_t i) {
+    if (progress.cancelled()) return;
+    checked[i] = check_entry(batch.entries[i], batch, opt);
+    progress.advance(1);
+  });
+  if (progress.cancelled()) return Status::cancelled("import cancelled; the project is unchanged");
+
+  logger()->debug("import: {} files read and checked in {:.3f} s", batch.entries.size(), elapsed());
+  // 2. Write everything in one transaction.
+  progress.phase("writing to the project", static_cast<std::int64_t>(batch.entries.size()));
+  try {
+    // A large page cache keeps the index B-trees (hash, subject, labels) in memory while
+    // thousands of rows go in; it lasts for this connection only.
+    db.exec("PRAGMA cache_size = -65536");
+    SQLite::Transaction tx(db);
+    {
+      SQLite::Statement src(db, "INSERT INTO sources(name, license, consent, synthetic) VALUES (?, ?, ?, ?) "
+                                "ON CONFLICT(name) DO NOTHING");
+      src.bind(1, batch.source.name);
+      src.bind(2, batch.source.license);
+      src.bind(3, batch.source.consent);
+      src.bind(4, batch.source.synthetic ? 1 : 0);
+      src.exec();
+    }
+    std::int64_t src_id = 0;
+    {
+      SQLite::Statement q(db, "SELECT id FROM sources WHERE name = ?");
+      q.bind(1, batch.source.name);
+      q.executeStep();
+      src_id = q.getColumn(0).getInt64();
+    }
+    std::int64_t dataset_id = 0;
+    {
+      SQLite::Statement ins(db, "INSERT INTO datasets(name, source_id, format, root, imported) VALUES (?, ?, ?, ?, ?) "
+                                "ON CONFLICT(name) DO NOTHING");
+      ins.bind(1, report.dataset);
+      ins.bind(2, src_id);
+      ins.bind(3, batch.format);
+      ins.bind(4, batch.root);
+      ins.bind(5, now_iso8601());
+      ins.exec();
+      SQLite::Statement q(db, "SELECT id FROM datasets WHERE name = ?");
+      q.bind(1, report.dataset);
+      q.executeStep();
+      dataset_id = q.getColumn(0).getInt64();
+    }
+    for (const auto& [name, labels] : batch.label_maps) ensure_label_map(db, name, labels);
+    for (const char* builtin : {sdk::kLabelMapMt14, sdk::kLabelMapCelebA19}) ensure_label_map(db, builtin, sdk::label_map(builtin).labels);
+
+    // Label sets: declared classes first, then classes seen in the good entries.
+    std::map<std::string, std::vector<std::string>> seen;
+    for (std::size_t i = 0; i < batch.entries.size(); ++i)
+      if (checked[i].ok)
+        for (const auto& [set, cls] : batch.entries[i].labels) {
+          auto& v = seen[set];
+          if (std::find(v.begin(), v.end(), cls) == v.end()) v.push_back(cls);
+        }
+    std::map<std::string, std::int64_t> set_ids;
+    for (auto& [set, classes] : seen) {
+      auto declared = batch.label_sets.count(set) ? batch.label_sets[set] : std::vector<std::string>{};
+      if (declared.empty()) sort_classes(classes);
+      else classes = declared;
+      set_ids[set] = ensure_label_set(db, set, classes);
+    }
+    for (const auto& [set, classes] : batch.label_sets)
+      if (!set_ids.count(set)) set_ids[set] = ensure_label_set(db, set, classes);
+
+    std::unordered_map<std::string, std::int64_t> subject_ids;
+    SQLite::Statement ins_subject(db, "INSERT INTO subjects(code) VALUES (?) ON CONFLICT(code) DO NOTHING");
+    SQLite::Statement sel_subject(db, "SELECT id FROM subjects WHERE code = ?");
+    SQLite::Statement ins_image(db,
+                                "INSERT INTO images(dataset_id, path, rel_path, hash, bytes, format, width, height, "
+                                "subject_id, split, review, reviewer, embedded) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    SQLite::Statement ins_label(db, "INSERT INTO labels(image_id, label_set_id, class, annotator) VALUES (?,?,?,?)");
+    SQLite::Statement ins_attr(db, "INSERT INTO attributes(image_id, name, num, text, annotator) VALUES (?,?,?,?,?)");
+    SQLite::Statement ins_lm(db, "INSERT INTO landmarks(image_id, layout, points, annotator) VALUES (?,?,?,?)");
+    SQLite::Statement ins_box(db, "INSERT INTO boxes(image_id, x, y, w, h, label, score, annotator) VALUES (?,?,?,?,?,?,?,?)");
+    SQLite::Statement ins_mask(db, "INSERT INTO masks(image_id, label_map, png, annotator) VALUES (?,?,?,?)");
+    std::map<std::string, std::map<std::string, std::vector<std::int64_t>>> pair_groups;  // group -> role -> ids
+
+    for (std::size_t i = 0; i < batch.entries.size(); ++i) {
+      if (progress.cancelled()) return Status::cancelled("import cancelled; the project is unchanged");
+      const auto& e = batch.entries[i];
+      auto& c = checked[i];
+      progress.advance(1);
+      if (!c.ok) {
+        report.errors.push_back({e.path, c.error});
+        continue;
+      }
+      if (!known.insert(c.hash).second) {
+        ++report.duplicates;
+        continue;
+      }
+      std::optional<std::int64_t> subject;
+      if (!e.subject.empty()) {
+        auto it = subject_ids.find(e.subject);
+        if (it == subject_ids.end()) {
+          ins_subject.bind(1, e.subject);
+          ins_subject.exec();
+          ins_subject.reset();
+          sel_subject.bind(1, e.subject);
+          sel_subject.executeStep();
+          it = subject_ids.emplace(e.subject, sel_subject.getColumn(0).getInt64()).first;
+          sel_subject.reset();
+        }
+        subject = it->second;
+      }
+      ins_image.bind(1, dataset_id);
+      ins_image.bind(2, e.path);
+      ins_image.bind(3, e.rel_path);
+      ins_image.bind(4, c.hash);
+      ins_image.bind(5, c.bytes);
+      ins_image.bind(6, c.header.format);
+      ins_image.bind(7, c.header.width);
+      ins_image.bind(8, c.header.height);
+      if (subject) ins_image.bind(9, *subject); else ins_image.bind(9);
+      if (e.split.empty()) ins_image.bind(10); else ins_image.bind(10, e.split);
+      ins_image.bind(11, e.review);
+      ins_image.bind(12, e.reviewer);
+      if (c.embedded.empty()) ins_image.bind(13);
+      else ins_image.bind(13, c.embedded.data(), static_cast<int>(c.embedded.size()));
+      ins_image.exec();
+      ins_image.reset();
+      const std::int64_t image_id = db.getLastInsertRowid();
+      const std::string who = e.annotator.empty() ? annotator : e.annotator;
+
+      for (const auto& [set, cls] : e.labels) {
+        ins_label.bind(1, image_id);
+        ins_label.bind(2, set_ids.at(set));
+        ins_label.bind(3, cls);
+        ins_label.bind(4, who);
+        ins_label.exec();
+        ins_label.reset();
+      }
+      for (const auto& [name, v] : e.attributes) {
+        ins_attr.bind(1, image_id);
+        ins_attr.bind(2, name);
+        if (const double* d = std::get_if<double>(&v)) {
+          ins_attr.bind(3, *d);
+          ins_attr.bind(4);
+        } else {
+          ins_attr.bind(3);
+          ins_attr.bind(4, std::get<std::string>(v));
+        }
+        ins_attr.bind(5, who);
+        ins_attr.exec();
+        ins_attr.reset();
+      }
+      for (const auto& lm : e.landmarks) {
+        ins_lm.bind(1, image_id);
+        ins_lm.bind(2, lm.layout);
+        ins_lm.bind(3, points_json(lm.points).dump());
+        ins_lm.bind(4, who);
+        ins_lm.exec();
+        ins_lm.reset();
+      }
+      for (const auto& b : e.boxes) {
+        ins_box.bind(1, image_id);
+        ins_box.bind(2, b.rect.x);
+        ins_box.bind(3, b.rect.y);
+        ins_box.bind(4, b.rect.width);
+        ins_box.bind(5, b.rect.height);
+        ins_box.bind(6, b.label);
+        ins_box.bind(7, b.score);
+        ins_box.bind(8, who);
+        ins_box.exec();
+        ins_box.reset();
+      }
+      if (!c.mask_png.empty()) {
+        ins_mask.bind(1, image_id);
+        ins_mask.bind(2, c.mask_map);
+        ins_mask.bind(3, c.mask_png.data(), static_cast<int>(c.mask_png.size()));
+        ins_mask.bind(4, who);
+        ins_mask.exec();
+        ins_mask.reset();
+      }
+      if (!e.pair_group.empty()) pair_groups[e.pair_group][e.pair_role].push_back(image_id);
+      ++report.imported;
+    }
+
+    SQLite::Statement ins_pair(db, "INSERT OR IGNORE INTO pairs(a, b, kind) VALUES (?,?,?)");
+    auto link = [&](const std::map<std::string, std::vector<std::int64_t>>& roles, const char* ra, const char* rb,
+                    const char* kind) {
+      auto a = roles.find(ra), b = roles.find(rb);
+      if (a == roles.end() || b == roles.end()) return;
+      for (auto x : a->second)
+        for (auto y : b->second) {
+          ins_pair.bind(1, x);
+          ins_pair.bind(2, y);
+          ins_pair.bind(3, kind);
+          ins_pair.exec();
+          ins_pair.reset();
+        }
+    };
+    for (const auto& [group, roles] : pair_groups) {
+      link(roles, "bare", "makeup", kPairBareMakeup);
+      link(roles, "source", "reference", kPairSourceReference);
+    }
+    logger()->debug("import: rows written at {:.3f} s", elapsed());
+    tx.commit();
+    logger()->debug("import: committed at {:.3f} s", elapsed());
+  } catch (const std::exception& ex) {
+    return Status::io_error(project_.path() + ": import failed, the project is unchanged: " + ex.what());
+  }
+  report.skipped = static_cast<std::int64_t>(report.errors.size()) + report.duplicates;
+  return report;
+}
+
+// ---- read -----------------------------------------------------------------------------------
+
+std::vector<ImageEntry> DataStore::entries(const EntryFilter& f, bool with_masks) const {
+  auto& db = project_.db();
+  std::string where = " WHERE 1";
+  if (!f.dataset.empty()) where += " AND d.name = :dataset";
+  if (!f.split.empty()) where += " AND i.split = :split";
+  if (!f.ids.empty()) {
+    where += " AND i.id IN (";
+    for (std::size_t k = 0; k < f.ids.size(); ++k) where += (k ? "," : "") + std::to_string(f.ids[k]);
+    where += ")";
+  }
+  SQLite::Statement q(db,
+                      "SELECT i.id, i.path, i.rel_path, i.hash, i.format, i.width, i.height, d.name, s.name, "
+                      "COALESCE(sub.code, ''), COALESCE(i.split, ''), i.review, i.reviewer FROM images i "
+                      "JOIN datasets d ON d.id = i.dataset_id JOIN sources s ON s.id = d.source_id "
+                      "LEFT JOIN subjects sub ON sub.id = i.subject_id" + where + " ORDER BY i.id");
+  if (!f.dataset.empty()) q.bind(":dataset", f.dataset);
+  if (!f.split.empty()) q.bind(":split", f.split);
+  std::vector<ImageEntry> out;
+  std::unordered_map<std::int64_t, std::size_t> index;
+  while (q.executeStep()) {
+    ImageEntry e;
+    e.id = q.getColumn(0).getInt64();
+    e.path = q.getColumn(1).getString();
+    e.rel_path = q.getColumn(2).getString();
+    e.hash = q.getColumn(3).getString();
+    e.format = q.getColumn(4).getString();
+    e.width = q.getColumn(5).getInt();
+    e.height = q.getColumn(6).getInt();
+    e.dataset = q.getColumn(7).getString();
+    e.source = q.getColumn(8).getString();
+    e.subject = q.getColumn(9).getString();
+    e.split = q.getColumn(10).getString();
+    e.review = q.getColumn(11).getString();
+    e.reviewer = q.getColumn(12).getString();
+    index[e.id] = out.size();
+    out.push_back(std::move(e));
+  }
+  if (out.empty()) return out;
+  auto each = [&](const std::string& sql, auto&& fn) {
+    SQLite::Statement s(db, sql);
+    while (s.executeStep()) {
+      auto it = index.find(s.getColumn(0).getInt64());
+      if (it != index.end()) fn(out[it->second], s);
+    }
+  };
+  each("SELECT l.image_id, ls.name, l.class, l.annotator FROM labels l JOIN label_sets ls ON ls.id = l.label_set_id",
+       [](ImageEntry& e, SQLite::Statement& s) {
+         e.labels[s.getColumn(1).getString()] = s.getColumn(2).getString();
+         if (e.annotator.empty()) e.annotator = s.getColumn(3).getString();
+       });
+  each("SELECT image_id, name, num, text, annotator FROM attributes", [](ImageEntry& e, SQLite::Statement& s) {
+    if (s.getColumn(2).isNull()) e.attributes[s.getColumn(1).getString()] = s.getColumn(3).getString();
+    else e.attributes[s.getColumn(1).getString()] = s.getColumn(2).getDouble();
+    if (e.annotator.empty()) e.annotator = s.getColumn(4).getString();
+  });
+  each("SELECT image_id, layout, points, annotator FROM landmarks ORDER BY id", [](ImageEntry& e, SQLite::Statement& s) {
+    e.landmarks.push_back({s.getColumn(1).getString(), points_from_json(Json::parse(s.getColumn(2).getString()))});
+    if (e.annotator.empty()) e.annotator = s.getColumn(3).getString();
+  });
+  each("SELECT image_id, x, y, w, h, label, score, annotator FROM boxes ORDER BY id", [](ImageEntry& e, SQLite::Statement& s) {
+    e.boxes.push_back({cv::Rect2f(static_cast<float>(s.getColumn(1).getDouble()), static_cast<float>(s.getColumn(2).getDouble()),
+                                  static_cast<float>(s.getColumn(3).getDouble()), static_cast<float>(s.getColumn(4).getDouble())),
+                       s.getColumn(5).getString(), static_cast<float>(s.getColumn(6).getDouble())});
+    if (e.annotator.empty()) e.annotator = s.getColumn(7).getString();
+  });
+  each(std::string("SELECT image_id, label_map, ") + (with_masks ? "png" : "NULL") + ", annotator FROM masks WHERE current = 1",
+       [&](ImageEntry& e, SQLite::Statement& s) {
+         e.mask_label_map = s.getColumn(1).getString();
+         if (with_masks) {
+           const auto* p = static_cast<const std::uint8_t*>(s.getColumn(2).getBlob());
+           std::vector<std::uint8_t> png(p, p + s.getColumn(2).getBytes());
+           e.mask = sdk::RegionMask{e.mask_label_map, cv::imdecode(png, cv::IMREAD_GRAYSCALE)};
+         }
+         if (e.annotator.empty()) e.annotator = s.getColumn(3).getString();
+       });
+  // Pairs become groups named after the first image ("pair-<a>"), roles by side.
+  {
+    SQLite::Statement s(db, "SELECT a, b, kind FROM pairs ORDER BY id");
+    while (s.executeStep()) {
+      const auto a = s.getColumn(0).getInt64(), b = s.getColumn(1).getInt64();
+      const bool bare = s.getColumn(2).getString() == kPairBareMakeup;
+      const std::string group = "pair-" + std::to_string(a);
+      if (auto it = index.find(a); it != index.end()) {
+        out[it->second].pair_group = group;
+        out[it->second].pair_role = bare ? "bare" : "source";
+      }
+      if (auto it = index.find(b); it != index.end()) {
+        out[it->second].pair_group = group;
+        out[it->second].pair_role = bare ? "makeup" : "reference";
+      }
+    }
+  }
+  return out;
+}
+
+std::optional<ImageEntry> DataStore::entry(std::int64_t id, bool with_mask) const {
+  EntryFilter f;
+  f.ids = {id};
+  auto v = entries(f, with_mask);
+  if (v.empty()) return std::nullopt;
+  return v.front();
+}
+
+std::map<std::string, std::vector<std::string>> DataStore::label_sets() const {
+  std::map<std::string, std::vector<std::string>> out;
+  SQLite::Statement q(project_.db(), "SELECT name, classes FROM label_sets ORDER BY name");
+  while (q.executeStep()) out[q.getColumn(0).getString()] = Json::parse(q.getColumn(1).getString()).get<std::vector<std::string>>();
+  return out;
+}
+
+std::map<std::string, std::vector<std::string>> DataStore::label_maps() const {
+  std::map<std::string, std::vector<std::string>> out;
+  SQLite::Statement q(project_.db(), "SELECT name, labels FROM label_maps ORDER BY name");
+  while (q.executeStep()) out[q.getColumn(0).getString()] = Json::parse(q.getColumn(1).getString()).get<std::vector<std::string>>();
+  return out;
+}
+
+std::vector<std::string> DataStore::datasets() const {
+  std::vector<std::string> out;
+  SQLite::Statement q(project_.db(), "SELECT name FROM datasets ORDER BY id");
+  while (q.executeStep()) out.push_back(q.getColumn(0).getString());
+  return out;
+}
+
+std::map<std::string, SourceInfo> DataStore::sources() const {
+  std::map<std::string, SourceInfo> out;
+  SQLite::Statement q(project_.db(), "SELECT name, license, consent, synthetic FROM sources ORDER BY id");
+  while (q.executeStep())
+    out[q.getColumn(0).getString()] = {q.getColumn(0).getString(), q.getColumn(1).getString(), q.getColumn(2).getString(),
+                                       q.getColumn(3).getInt() != 0};
+  return out;
+}
+
+std::vector<std::uint8_t> DataStore::embedded_bytes(std::int64_t id) const {
+  SQLite::Statement q(project_.db(), "SELECT embedded FROM images WHERE id = ? AND embedded IS NOT NULL");
+  q.bind(1, id);
+  if (!q.executeStep()) return {};
+  const auto* p = static_cast<const std::uint8_t*>(q.getColumn(0).getBlob());
+  return std::vector<std::uint8_t>(p, p + q.getColumn(0).getBytes());
+}
+
+Json DataStore::summary() const {
+  auto& db = project_.db();
+  Json j;
+  j["images"] = db.execAndGet("SELECT COUNT(*) FROM images").getInt64();
+  j["subjects"] = db.execAndGet("SELECT COUNT(DISTINCT subject_id) FROM images WHERE subject_id IS NOT NULL").getInt64();
+  auto counts = [&](const std::string& sql) {
+    Json o = Json::object();
+    SQLite::Statement q(db, sql);
+    while (q.executeStep()) o[q.getColumn(0).getString()] = q.getColumn(1).getInt64();
+    return o;
+  };
+  Json by_split = {{"train", 0}, {"val", 0}, {"test", 0}, {"unassigned", 0}};
+  const Json split_counts = counts("SELECT COALESCE(split, 'unassigned'), COUNT(*) FROM images GROUP BY 1");
+  for (const auto& [k, v] : split_counts.items()) by_split[k] = v;
+  j["by_split"] = by_split;
+  j["by_source"] = counts("SELECT s.name, COUNT(*) FROM images i JOIN datasets d ON d.id = i.dataset_id "
+                          "JOIN sources s ON s.id = d.source_id GROUP BY s.id");
+  j["by_dataset"] = counts("SELECT d.name, COUNT(*) FROM images i JOIN datasets d ON d.id = i.dataset_id GROUP BY d.id");
+  Json by_label = Json::object();
+  for (const auto& [set, classes] : label_sets()) {
+    Json c = Json::object();
+    for (const auto& cls : classes) c[cls] = 0;
+    by_label[set] = c;
+  }
+  {
+    SQLite::Statement q(db, "SELECT ls.name, l.class, COUNT(*) FROM labels l JOIN label_sets ls ON ls.id = l.label_set_id "
+                            "GROUP BY l.label_set_id, l.class");
+    while (q.executeStep()) by_label[q.getColumn(0).getString()][q.getColumn(1).getString()] = q.getColumn(2).getInt64();
+  }
+  j["by_label"] = by_label;
+  j["with_landmarks"] = db.execAndGet("SELECT COUNT(DISTINCT image_id) FROM landmarks").getInt64();
+  j["with_masks"] = db.execAndGet("SELECT COUNT(DISTINCT image_id) FROM masks WHERE current = 1").getInt64();
+  j["with_boxes"] = db.execAndGet("SELECT COUNT(DISTINCT image_id) FROM boxes").getInt64();
+  j["pairs"] = counts("SELECT kind, COUNT(*) FROM pairs GROUP BY kind");
+  j["review"] = counts("SELECT review, COUNT(*) FROM images GROUP BY review");
+  Json snaps = Json::array();
+  for (const auto& s : snapshots()) snaps.push_back({{"name", s.name}, {"images", s.images}, {"created", s.created}});
+  j["snapshots"] = snaps;
+  return j;
+}
+
+Json DataStore::stats() const {
+  auto& db = project_.db();
+  Json j = summary();
+  Json attrs = Json::object();
+  SQLite::Statement names(db, "SELECT name, COUNT(num), COUNT(text), MIN(num), MAX(num), AVG(num) FROM attributes GROUP BY name");
+  while (names.executeStep()) {
+    const std::string name = names.getColumn(0).getString();
+    if (names.getColumn(1).getInt64() > 0) {
+      const double lo = names.getColumn(3).getDouble(), hi = names.getColumn(4).getDouble();
+      constexpr int kBins = 10;
+      std::vector<std::int64_t> counts(kBins, 0);
+      SQLite::Statement v(db, "SELECT num FROM attributes WHERE name = ? AND num IS NOT NULL");
+      v.bind(1, name);
+      while (v.executeStep()) {
+        const double x = v.getColumn(0).getDouble();
+        int b = hi > lo ? static_cast<int>((x - lo) / (hi - lo) * kBins) : 0;
+        counts[static_cast<std::size_t>(std::clamp(b, 0, kBins - 1))]++;
+      }
+      Json edges = Json::array();
+      for (int b = 0; b <= kBins; ++b) edges.push_back(lo + (hi - lo) * b / kBins);
+      attrs[name] = {{"kind", "numeric"}, {"count", names.getColumn(1).getInt64()}, {"min", lo}, {"max", hi},
+                     {"mean", names.getColumn(5).getDouble()}, {"histogram", {{"edges", edges}, {"counts", counts}}}};
+    } else {
+      Json c = Json::object();
+      SQLite::Statement v(db, "SELECT text, COUNT(*) FROM attributes WHERE name = ? AND text IS NOT NULL GROUP BY text");
+      v.bind(1, name);
+      while (v.executeStep()) c[v.getColumn(0).getString()] = v.getColumn(1).getInt64();
+      attrs[name] = {{"kind", "categorical"}, {"count", names.getColumn(2).getInt64()}, {"counts", c}};
+    }
+  }
+  j["attributes"] = attrs;
+  Json sizes = Json::object();
+  SQLite::Statement sz(db, "SELECT MIN(width), MAX(width), MIN(height), MAX(height) FROM images");
+  if (sz.executeStep() && !sz.getColumn(0).isNull())
+    sizes = {{"width", {sz.getColumn(0).getInt(), sz.getColumn(1).getInt()}},
+             {"height", {sz.getColumn(2).getInt(), sz.getColumn(3).getInt()}}};
+  j["image_sizes"] = sizes;
+  return j;
+}
+
+// ---- edits and undo -------------------------------------------------------------------------
+
+Status DataStore::edit(const std::string& description, const std::function<void()>& body) {
+  auto& db = project_.db();
+  try {
+    SQLite::Transaction tx(db);
+    ensure_undo_triggers(db);
+    // A new edit forgets what was undone.
+    db.exec("DELETE FROM redo_log");
+    db.exec("DELETE FROM edit_steps WHERE state = 'undone'");
+    const std::int64_t step = optional_int(db, "SELECT COALESCE(MAX(step), 0) + 1 FROM edit_steps").value_or(1);
+    SQLite::Statement ins(db, "INSERT INTO edit_steps(step, description, state) VALUES (?, ?, 'done')");
+    ins.bind(1, step);
+    ins.bind(2, description);
+    ins.exec();
+    set_undo_step(db, step);
+    body();
+    set_undo_step(db, std::nullopt);
+    tx.commit();
+  } catch (const std::exception& e) {
+    try {
+      set_undo_step(db, std::nullopt);
+    } catch (...) {
+    }
+    return Status::io_error(project_.path() + ": " + description + " failed, nothing changed: " + e.what());
+  }
+  return Status::ok();
+}
+
+namespace {
+Status require_image(SQLite::Database& db, std::int64_t id) {
+  if (!optional_int(db, "SELECT id FROM images WHERE id = " + std::to_string(id)))
+    return Status::invalid("no image with id " + std::to_string(id) + " (see `kohl data ls`)");
+  return Status::ok();
+}
+}  // namespace
+
+Status DataStore::set_label(std::int64_t image, const std::string& set, const std::string& cls, const std::string& who) {
+  auto& db = project_.db();
+  if (Status s = require_image(db, image); !s) return s;
+  auto sets = label_sets();
+  if (auto it = sets.find(set); it != sets.end() && !it->second.empty() &&
+                                std::find(it->second.begin(), it->second.end(), cls) == it->second.end()) {
+    std::string list;
+    for (const auto& c : it->second) list += (list.empty() ? "" : ", ") + c;
+    return Status::invalid("label set '" + set + "': class '" + cls + "' is not one of its classes (" + list + ")");
+  }
+  return edit("label image " + std::to_string(image) + " " + set + "=" + cls, [&] {
+    const std::int64_t set_id = ensure_label_set(db, set, {cls});
+    SQLite::Statement q(db, "INSERT INTO labels(image_id, label_set_id, class, annotator) VALUES (?,?,?,?) "
+                            "ON CONFLICT(image_id, label_set_id) DO UPDATE SET class = excluded.class, "
+                            "annotator = excluded.annotator");
+    q.bind(1, image);
+    q.bind(2, set_id);
+    q.bind(3, cls);
+    q.bind(4, who);
+    q.exec();
+  });
+}
+
+Status DataStore::set_attribute(std::int64_t image, const std::string& name, const sdk::AttributeValue& v,
+                                const std::string& who) {
+  auto& db = project_.db();
+  if (Status s = require_image(db, image); !s) return s;
+  return edit("set attribute " + name + " of image " + std::to_string(image), [&] {
+    SQLite::Statement q(db, "INSERT INTO attributes(image_id, name, num, text, annotator) VALUES (?,?,?,?,?) "
+                            "ON CONFLICT(image_id, name) DO UPDATE SET num = excluded.num, text = excluded.text, "
+                            "annotator = excluded.annotator");
+    q.bind(1, image);
+    q.bind(2, name);
+    if (const double* d = std::get_if<double>(&v)) {
+      q.bind(3, *d);
+      q.bind(4);
+    } else {
+      q.bind(3);
+      q.bind(4, std::get<std::string>(v));
+    }
+    q.bind(5, who);
+    q.exec();
+  });
+}
+
+Status DataStore::set_review(std::int64_t image, const std::string& state, const std::string& reviewer) {
+  auto& db = project_.db();
+  if (state != kReviewUnreviewed && state != kReviewAccepted && state != kReviewRejected)
+    return Status::invalid("review state '" + state + "': expected unreviewed, accepted or rejected");
+  if (Status s = require_image(db, image); !s) return s;
+  return edit("review image " + std::to_string(image) + " " + state, [&] {
+    SQLite::Statement q(db, "UPDATE images SET review = ?, reviewer = ? WHERE id = ?");
+    q.bind(1, state);
+    q.bind(2, reviewer);
+    q.bind(3, image);
+    q.exec();
+  });
+}
+
+sdk::Result<std::string> DataStore::undo() {
+  auto& db = project_.db();
+  try {
+    SQLite::Transaction tx(db);
+    ensure_undo_triggers(db);
+    auto step = optional_int(db, "SELECT MAX(step) FROM edit_steps WHERE state = 'done'");
+    if (!step) return Status::invalid("nothing to undo");
+    const std::string s = std::to_string(*step);
+    const std::int64_t before = optional_int(db, "SELECT COALESCE(MAX(seq), 0) FROM undo_log").value_or(0);
+    std::vector<std::string> sqls;
+    {
+      SQLite::Statement q(db, "SELECT sql FROM undo_log WHERE step = " + s + " ORDER BY seq DESC");
+      while (q.executeStep()) sqls.push_back(q.getColumn(0).getString());
+    }
+    set_undo_step(db, -*step);  // the inverses of the undo land here, then move to redo_log
+    for (const auto& sql : sqls) db.exec(sql);
+    set_undo_step(db, std::nullopt);
+    const std::string b = std::to_string(before);
+    db.exec("INSERT INTO redo_log(step, sql) SELECT " + s + ", sql FROM undo_log WHERE seq > " + b + " ORDER BY seq");
+    db.exec("DELETE FROM undo_log WHERE step = " + s + " OR seq > " + b);
+    db.exec("UPDATE edit_steps SET state = 'undone' WHERE step = " + s);
+    const std::string what = db.execAndGet("SELECT description FROM edit_steps WHERE step = " + s).getString();
+    tx.commit();
+    return what;
+  } catch (const std::exception& e) {
+    return Status::io_error(project_.path() + ": undo failed, nothing changed: " + e.what());
+  }
+}
+
+sdk::Result<std::string> DataStore::redo() {
+  auto& db = project_.db();
+  try {
+    SQLite::Transaction tx(db);
+    ensure_undo_triggers(db);
+    auto step = optional_int(db, "SELECT MIN(step) FROM edit_steps WHERE state = 'undone'");
+    if (!step) return Status::invalid("nothing to redo");
+    const std::string s = std::to_string(*step);
+    std::vector<std::string> sqls;
+    {
+      SQLite::Statement q(db, "SELECT sql FROM redo_log WHERE step = " + s + " ORDER BY seq DESC");
+      while (q.executeStep()) sqls.push_back(q.getColumn(0).getString());
+    }
+    set_undo_step(db, *step);
+    for (const auto& sql : sqls) db.exec(sql);
+    set_undo_step(db, std::nullopt);
+    db.exec("DELETE FROM redo_log WHERE step = " + s);
+    db.exec("UPDATE edit_steps SET state = 'done' WHERE step = " + s);
+    const std::string what = db.execAndGet("SELECT description FROM edit_steps WHERE step = " + s).getString();
+    tx.commit();
+    return what;
+  } catch (const std::exception& e) {
+    return Status::io_error(project_.path() + ": redo failed, nothing changed: " + e.what());
+  }
+}
+
+// ---- splits ---------------------------------------------------------------------------------
+
+sdk::Result<Json> DataStore::split(const SplitOptions& o) {
+  auto& db = project_.db();
+  if (o.ratios.size() < 2 || o.ratios.size() > 3) return Status::invalid("--ratios: give 2 or 3 numbers (train,val[,test])");
+  double total = 0;
+  for (double r : o.ratios) {
+    if (!(r >= 0) || !std::isfinite(r)) return Status::invalid("--ratios: every ratio must be a number >= 0");
+    total += r;
+  }
+  if (total <= 0) return Status::invalid("--ratios: the ratios must not all be 0");
+  static const char* kNames[] = {"train", "val", "test"};
+  if (!o.stratify.empty() && !label_sets().count(o.stratify))
+    return Status::invalid("--stratify: no label set '" + o.stratify + "' in the project");
+
+  // Units: a subject's images together (by_subject), otherwise each image alone.
+  struct Unit {
+    std::string key;
+    std::vector<std::int64_t> images;
+    std::map<std::string, int> classes;
+  };
+  std::map<std::string, Unit> units;
+  {
+    std::string sql = "SELECT i.id, i.subject_id, COALESCE(l.class, '') FROM images i JOIN datasets d ON d.id = i.dataset_id "
+                      "LEFT JOIN labels l ON l.image_id = i.id AND l.label_set_id = "
+                      "(SELECT id FROM label_sets WHERE name = :set)";
+    if (!o.dataset.empty()) sql += " WHERE d.name = :dataset";
+    sql += " ORDER BY i.id";
+    SQLite::Statement q(db, sql);
+    q.bind(":set", o.stratify);
+    if (!o.dataset.empty()) q.bind(":dataset", o.dataset);
+    while (q.executeStep()) {
+      const auto id = q.getColumn(0).getInt64();
+      std::string key = (o.by_subject && !q.getColumn(1).isNull()) ? "subject:" + std::to_string(q.getColumn(1).getInt64())
+                                                                  : "image:" + std::to_string(id);
+      auto& u = units[key];
+      u.key = key;
+      u.images.push_back(id);
+      u.classes[q.getColumn(2).getString()]++;
+    }
+  }
+  if (units.empty()) return Status::invalid(o.dataset.empty() ? "the project has no images to split"
+                                                              : "dataset '" + o.dataset + "' has no images");
+  // Strata: the unit's most frequent class (ties: the first by name).
+  std::map<std::string, std::vector<const Unit*>> strata;
+  for (const auto& [key, u] : units) {
+    std::string best;
+    int n = -1;
+    for (const auto& [cls, c] : u.classes)
+      if (c > n) {
+        best = cls;
+        n = c;
+      }
+    strata[o.stratify.empty() ? std::string() : best].push_back(&u);
+  }
+  // Own Fisher-Yates over splitmix64, so a seed gives the same split with any standard library.
+  std::uint64_t state = o.seed;
+  auto next = [&state]() { return derive_seed(state++, 0x5eed); };
+  std::map<std::int64_t, int> assignment;
+  std::vector<std::int64_t> counts(o.ratios.size(), 0);
+  for (auto& [name, list] : strata) {
+    for (std::size_t i = list.size(); i > 1; --i) std::swap(list[i - 1], list[next() % i]);
+    std::int64_t stratum_images = 0;
+    for (const auto* u : list) stratum_images += static_cast<std::int64_t>(u->images.size());
+    std::vector<double> target(o.ratios.size());
+    for (std::size_t k = 0; k < o.ratios.size(); ++k) target[k] = o.ratios[k] / total * static_cast<double>(stratum_images);
+    std::vector<double> got(o.ratios.size(), 0.0);
+    for (const auto* u : list) {
+      std::size_t best = 0;
+      double deficit = -1e300;
+      for (std::size_t k = 0; k < o.ratios.size(); ++k) {
+        if (o.ratios[k] <= 0) continue;
+        const double d = (target[k] - got[k]) / (o.ratios[k] / total);  // relative deficit
+        if (d > deficit + 1e-12) {
+          deficit = d;
+          best = k;
+        }
+      }
+      got[best] += static_cast<double>(u->images.size());
+      for (auto id : u->images) assignment[id] = static_cast<int>(best);
+      counts[best] += static_cast<std::int64_t>(u->images.size());
+    }
+  }
+  std::string desc = "split";
+  for (double r : o.ratios) desc += " " + std::to_string(r).substr(0, 4);
+  desc += " seed " + std::to_string(o.seed);
+  Status st = edit(desc, [&] {
+    SQLite::Statement up(db, "UPDATE images SET split = ? WHERE id = ? AND split IS NOT ?");
+    for (const auto& [id, k] : assignment) {
+      up.bind(1, kNames[k]);
+      up.bind(2, id);
+      up.bind(3, kNames[k]);
+      up.exec();
+      up.reset();
+    }
+  });
+  if (!st) return st;
+  Json out = Json::object();
+  for (std::size_t k = 0; k < o.ratios.size(); ++k) out[kNames[k]] = counts[k];
+  out["units"] = static_cast<std::int64_t>(units.size());
+  out["by_subject"] = o.by_subject;
+  out["stratify"] = o.stratify;
+  out["seed"] = o.seed;
+  return out;
+}
+
+// ---- snapshots ------------------------------------------------------------------------------
+
+sdk::Result<SnapshotInfo> DataStore::snapshot(const std::string& name) {
+  auto& db = project_.db();
+  if (name.empty()) return Status::invalid("snapshot name is empty");
+  {
+    SQLite::Statement q(db, "SELECT 1 FROM snapshots WHERE name = ?");
+    q.bind(1, name);
+    if (q.executeStep()) return Status::invalid("snapshot '" + name + "' exists already (snapshots never change; pick a new name)");
+  }
+  auto all = entries({}, false);
+  if (all.empty()) return Status::invalid("the project has no images to snapshot");
+  SnapshotInfo info;
+  info.name = name;
+  info.created = now_iso8601();
+  info.images = static_cast<std::int64_t>(all.size());
+  std::string digest_input;
+  try {
+    SQLite::Transaction tx(db);
+    SQLite::Statement ins(db, "INSERT INTO snapshots(name, created, images, digest) VALUES (?, ?, ?, '')");
+    ins.bind(1, name);
+    ins.bind(2, info.created);
+    ins.bind(3, info.images);
+    ins.exec();
+    const std::int64_t sid = db.getLastInsertRowid();
+    std::unordered_map<std::int64_t, std::int64_t> mask_ids;
+    {
+      SQLite::Statement q(db, "SELECT image_id, id FROM masks WHERE current = 1");
+      while (q.executeStep()) mask_ids[q.getColumn(0).getInt64()] = q.getColumn(1).getInt64();
+    }
+    SQLite::Statement item(db, "INSERT INTO snapshot_images(snapshot_id, image_id, split, record, mask_id) VALUES (?,?,?,?,?)");
+    for (const auto& e : all) {
+      const std::string record = entry_to_json(e).dump();
+      item.bind(1, sid);
+      item.bind(2, e.id);
+      if (e.split.empty()) item.bind(3); else item.bind(3, e.split);
+      item.bind(4, record);
+      if (auto it = mask_ids.find(e.id); it != mask_ids.end()) item.bind(5, it->second); else item.bind(5);
+      item.exec();
+      item.reset();
+      digest_input += e.hash + '\n' + record + '\n';
+    }
+    info.digest = content_hash(reinterpret_cast<const std::uint8_t*>(digest_input.data()), digest_input.size());
+    SQLite::Statement up(db, "UPDATE snapshots SET digest = ? WHERE id = ?");
+    up.bind(1, info.digest);
+    up.bind(2, sid);
+    up.exec();
+    tx.commit();
+  } catch (const std::exception& e) {
+    return Status::io_error(project_.path() + ": snapshot failed, nothing changed: " + e.what());
+  }
+  return info;
+}
+
+std::vector<SnapshotInfo> DataStore::snapshots() const {
+  std::vector<SnapshotInfo> out;
+  SQLite::Statement q(project_.db(), "SELECT name, created, digest, images FROM snapshots ORDER BY id");
+  while (q.executeStep())
+    out.push_back({q.getColumn(0).getString(), q.getColumn(1).getString(), q.getColumn(2).getString(), q.getColumn(3).getInt64()});
+  return out;
+}
+
+sdk::Result<std::vector<ImageEntry>> DataStore::snapshot_entries(const std::string& name, const std::string& split,
+                                                                 bool with_masks) const {
+  auto& db = project_.db();
+  auto sid = [&]() -> std::optional<std::int64_t> {
+    SQLite::Statement q(db, "SELECT id FROM snapshots WHERE name = ?");
+    q.bind(1, name);
+    if (q.executeStep()) return q.getColumn(0).getInt64();
+    return std::nullopt;
+  }();
+  if (!sid) return Status::invalid("no snapshot named '" + name + "' (see `kohl data ls`)");
+  std::string sql = "SELECT si.image_id, si.record, i.path, i.hash, i.format, i.width, i.height, d.name, s.name, "
+                    "m.label_map, " + std::string(with_masks ? "m.png" : "NULL") +
+                    " FROM snapshot_images si JOIN images i ON i.id = si.image_id JOIN datasets d ON d.id = i.dataset_id "
+                    "JOIN sources s ON s.id = d.source_id LEFT JOIN masks m ON m.id = si.mask_id WHERE si.snapshot_id = ?";
+  if (!split.empty()) sql += " AND si.split = ?";
+  sql += " ORDER BY si.image_id";
+  SQLite::Statement q(db, sql);
+  q.bind(1, *sid);
+  if (!split.empty()) q.bind(2, split);
+  std::vector<ImageEntry> out;
+  while (q.executeStep()) {
+    auto e = entry_from_json(Json::parse(q.getColumn(1).getString()));
+    if (!e) return e.status();
+    ImageEntry x = std::move(e).value();
+    x.id = q.getColumn(0).getInt64();
+    x.path = q.getColumn(2).getString();
+    x.hash = q.getColumn(3).getString();
+    x.format = q.getColumn(4).getString();
+    x.width = q.getColumn(5).getInt();
+    x.height = q.getColumn(6).getInt();
+    x.dataset = q.getColumn(7).getString();
+    x.source = q.getColumn(8).getString();
+    if (!q.getColumn(9).isNull()) {
+      x.mask_label_map = q.getColumn(9).getString();
+      if (with_masks) {
+        const auto* p = static_cast<const std::uint8_t*>(q.getColumn(10).getBlob());
+        std::vector<std::uint8_t> png(p, p + q.getColumn(10).getBytes());
+        x.mask = sdk::RegionMask{x.mask_label_map, cv::imdecode(png, cv::IMREAD_GRAYSCALE)};
+      }
+    }
+    out.push_back(std::move(x));
+  }
+  return out;
+}
+
+// ---- relink ---------------------------------------------------------------------------------
+
+sdk::Result<Json> DataStore::relink(const std::string& folder, sdk::IProgress& progress, int threads) {
+  auto& db = project_.db();
+  std::error_code ec;
+  if (!fs::is_directory(folder, ec)) return Status::invalid(folder + ": not a folder");
+  // Images whose file is gone.
+  std::unordered_map<std::string, std::int64_t> missing;  // hash -> id
+  std::int64_t present = 0;
+  {
+    SQLite::Statement q(db, "SELECT id, path, hash FROM images");
+    while (q.executeStep()) {
+      if (fs::exists(q.getColumn(1).getString(), ec)) ++present;
+      else missing[q.getColumn(2).getString()] = q.getColumn(0).getInt64();
+    }
+  }
+  std::vector<std::string> files;
+  for (fs::recursive_directory_iterator it(folder, fs::directory_options::skip_permission_denied, ec), end; !ec && it != end;
+       it.increment(ec))
+    if (it->is_regular_file(ec)) files.push_back(it->path().string());
+  std::vector<std::string> hashes(files.size());
+  progress.phase("hashing " + std::to_string(files.size()) + " files", static_cast<std::int64_t>(files.size()));
+  if (!missing.empty())
+    parallel_for(files.size(), threads, [&](std::size_t i) {
+      std::vector<std::uint8_t> bytes;
+      if (read_file_bytes(files[i], bytes)) hashes[i] = content_hash(bytes.data(), bytes.size());
+      progress.advance(1);
+    });
+  std::int64_t relinked = 0;
+  try {
+    SQLite::Transaction tx(db);
+    SQLite::Statement up(db, "UPDATE images SET path = ? WHERE id = ?");
+    for (std::size_t i = 0; i < files.size(); ++i) {
+      auto it = missing.find(hashes[i]);
+      if (hashes[i].empty() || it == missing.end()) continue;
+      up.bind(1, fs::absolute(files[i]).lexically_normal().string());
+      up.bind(2, it->second);
+      up.exec();
+      up.reset();
+      missing.erase(it);
+      ++relinked;
+    }
+    tx.commit();
+  } catch (const std::exception& e) {
+    return Status::io_error(project_.path() + ": relink failed, nothing changed: " + e.what());
+  }
+  return Json{{"relinked", relinked}, {"still_missing", static_cast<std::int64_t>(missing.size())}, {"present", present}};
+}
+
+}  // namespace kohl::core

@@ -1,0 +1,170 @@
+// Dispatch and helpers shared by the dataset format readers and writers.
+#include "kohl/core/formats.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <system_error>
+
+namespace kohl::core {
+
+namespace fs = std::filesystem;
+using sdk::Status;
+
+std::vector<std::string> import_formats() { return {"folder", "csv", "kohl", "coco-keypoints", "mt", "celebamask"}; }
+std::vector<std::string> export_formats() { return {"folder", "csv", "kohl", "coco-keypoints"}; }
+
+sdk::Result<ImportBatch> read_dataset(const std::string& format, const std::string& dir, const ReadOptions& o) {
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) return Status::invalid(dir + ": no such folder");
+  if (!fs::is_directory(dir, ec)) return Status::invalid(dir + ": not a folder (give the dataset's top folder)");
+  std::string root = fs::absolute(dir).lexically_normal().string();
+  while (root.size() > 1 && root.back() == '/') root.pop_back();  // "fixtures/folder/" is named "folder"
+  sdk::Result<ImportBatch> r = Status::invalid("unknown format");
+  if (format == "folder") r = formats::read_folder(root, o);
+  else if (format == "csv") r = formats::read_csv(root, o);
+  else if (format == "kohl") r = formats::read_kohl(root, o);
+  else if (format == "coco-keypoints") r = formats::read_coco_keypoints(root, o);
+  else if (format == "mt") r = formats::read_mt(root, o);
+  else if (format == "celebamask") r = formats::read_celebamask(root, o);
+  else {
+    std::string list;
+    for (const auto& f : import_formats()) list += (list.empty() ? "" : ", ") + f;
+    return Status::invalid("unknown import format '" + format + "' (expected one of: " + list + ")");
+  }
+  if (!r) return r;
+  ImportBatch b = std::move(r).value();
+  b.format = format;
+  b.root = root;
+  if (!o.license.empty()) b.source.license = o.license;
+  if (!o.consent.empty()) b.source.consent = o.consent;
+  return b;
+}
+
+sdk::Result<sdk::Json> write_dataset(const std::string& format, const std::vector<ImageEntry>& entries,
+                                     const std::map<std::string, std::vector<std::string>>& label_sets,
+                                     const std::map<std::string, std::vector<std::string>>& label_maps,
+                                     const std::string& out, const WriteOptions& o) {
+  std::error_code ec;
+  if (fs::exists(out, ec) && !(fs::is_directory(out, ec) && fs::is_empty(out, ec)))
+    return Status::invalid(out + ": exists and is not an empty folder (export never overwrites)");
+  fs::create_directories(out, ec);
+  if (ec) return Status::io_error(out + ": cannot create folder: " + ec.message());
+  Status s;
+  if (format == "folder") s = formats::write_folder(entries, out, o, label_sets);
+  else if (format == "csv") s = formats::write_csv(entries, out, o);
+  else if (format == "kohl") s = formats::write_kohl(entries, out, o, label_sets, label_maps);
+  else if (format == "coco-keypoints") s = formats::write_coco_keypoints(entries, out, o);
+  else {
+    std::string list;
+    for (const auto& f : export_formats()) list += (list.empty() ? "" : ", ") + f;
+    return Status::invalid("unknown export format '" + format + "' (expected one of: " + list + ")");
+  }
+  if (!s) return s;
+  sdk::Json files = sdk::Json::array();
+  for (const auto& e : fs::directory_iterator(out)) files.push_back(e.path().filename().string());
+  std::sort(files.begin(), files.end());
+  return sdk::Json{{"images", entries.size()}, {"out", out}, {"format", format}, {"files", files}};
+}
+
+namespace formats {
+
+bool has_image_extension(const std::string& path) {
+  static const std::set<std::string> kExt = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif", ".tif", ".tiff",
+                                             ".heic", ".heif", ".jp2", ".ppm", ".pgm", ".avif"};
+  std::string ext = fs::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return kExt.count(ext) > 0;
+}
+
+std::string relative_to(const std::string& path, const std::string& root) {
+  // Fast path for what the readers pass: a file found under the (normalised) root.
+  if (path.size() > root.size() + 1 && path.compare(0, root.size(), root) == 0 && path[root.size()] == '/' &&
+      path.find("/.", root.size()) == std::string::npos)
+    return path.substr(root.size() + 1);
+  return fs::path(path).lexically_normal().lexically_relative(fs::path(root).lexically_normal()).string();
+}
+
+std::vector<std::string> find_image_files(const std::string& dir, std::vector<ImportError>& errors) {
+  std::vector<std::string> out;
+  // Folders already entered, by device and inode: a symlink back to one is a loop.
+  std::set<std::pair<dev_t, ino_t>> seen;
+  std::vector<fs::path> stack{fs::path(dir)};
+  while (!stack.empty()) {
+    fs::path d = stack.back();
+    stack.pop_back();
+    struct stat st {};
+    if (::stat(d.c_str(), &st) != 0) {
+      errors.push_back({d.string(), "cannot enter folder (broken symlink or symlink loop)"});
+      continue;
+    }
+    if (!seen.insert({st.st_dev, st.st_ino}).second) {
+      errors.push_back({d.string(), "symlink loop: this folder was already visited; not followed"});
+      continue;
+    }
+    std::error_code ec;
+    // directory_entry caches the type readdir reports, so plain files and folders cost no
+    // extra stat; only symlinks are followed with one.
+    std::vector<fs::directory_entry> children;
+    for (fs::directory_iterator it(d, ec), end; !ec && it != end; it.increment(ec)) children.push_back(*it);
+    if (ec) errors.push_back({d.string(), "cannot list folder: " + ec.message()});
+    for (const auto& child : children) {
+      const auto& p = child.path();
+      const std::string name = p.filename().string();
+      if (!name.empty() && name[0] == '.') continue;  // hidden files and folders
+      std::error_code e2;
+      if (child.is_symlink(e2)) {
+        const auto status = fs::status(p, e2);
+        if (e2 || status.type() == fs::file_type::not_found) {
+          errors.push_back({p.string(), "broken symlink or symlink loop"});
+          continue;
+        }
+        if (fs::is_directory(status)) stack.push_back(p);
+        else if (fs::is_regular_file(status) && has_image_extension(name)) out.push_back(p.string());
+        continue;
+      }
+      if (child.is_directory(e2)) stack.push_back(p);
+      else if (child.is_regular_file(e2) && has_image_extension(name)) out.push_back(p.string());
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string safe_name(const std::string& name) {
+  std::string out;
+  for (char c : name) out += (c == '/' || c == '\\' || c == '\0') ? '_' : c;
+  if (out.empty() || out == "." || out == "..") out = "_" + out + "_";
+  return out;
+}
+
+std::string export_path(const ImageEntry& e) {
+  std::string rel = e.rel_path.empty() ? fs::path(e.path).filename().string() : e.rel_path;
+  // Never write outside the export folder.
+  fs::path safe;
+  for (const auto& part : fs::path(rel)) {
+    const std::string s = part.string();
+    if (s == ".." || s == "." || s == "/" || s.empty()) continue;
+    safe /= part;
+  }
+  const std::string ds = e.dataset.empty() ? "images" : e.dataset;
+  return (fs::path(ds) / safe).string();
+}
+
+Status copy_image(const ImageEntry& e, const std::string& out, const std::string& rel, const WriteOptions& o) {
+  std::vector<std::uint8_t> bytes;
+  if (Status s = o.read_image(e, bytes); !s) return s;
+  const fs::path target = fs::path(out) / rel;
+  std::error_code ec;
+  fs::create_directories(target.parent_path(), ec);
+  std::ofstream f(target, std::ios::binary);
+  f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  if (!f) return Status::io_error(target.string() + ": cannot write");
+  return Status::ok();
+}
+
+}  // namespace formats
+}  // namespace kohl::core
