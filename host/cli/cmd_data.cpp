@@ -219,7 +219,12 @@ void add_data_commands(CLI::App& app, Context& ctx) {
           print_counts("by split:", j["by_split"]);
           print_counts("by dataset:", j["by_dataset"]);
           print_counts("by source:", j["by_source"]);
-          for (const auto& [set, classes] : j["by_label"].items()) print_counts("label set " + set + ":", classes);
+          // Classes in their label set's order (Monk 1..10), not JSON's alphabetical one.
+          for (const auto& [set, classes] : store.label_sets()) {
+            std::cout << "label set " << set << ":\n";
+            for (const auto& cls : classes)
+              std::cout << "  " << std::left << std::setw(24) << cls << j["by_label"][set].value(cls, 0) << "\n";
+          }
           print_counts("review:", j["review"]);
           if (!j["snapshots"].empty()) {
             std::cout << "snapshots:\n";
@@ -374,6 +379,41 @@ void add_data_commands(CLI::App& app, Context& ctx) {
           else
             std::cout << "relinked " << r.value()["relinked"] << " images; " << r.value()["still_missing"]
                       << " still missing\n";
+          return 0;
+        });
+      };
+    });
+  }
+
+  // ---- thumbnails --------------------------------------------------------------------------
+  {
+    struct Args {
+      std::string project;
+      int threads = 2, size = 256;
+      bool json = false;
+    };
+    auto a = std::make_shared<Args>();
+    auto* c = data->add_subcommand("thumbs", "Build the thumbnail cache beside the project (PROJECT.thumbs/); decodes every image");
+    c->add_option("project", a->project, "The project file (*.kohl)")->required();
+    c->add_option("--threads", a->threads, "Decoding threads (default 2)")->check(CLI::Range(1, 64));
+    c->add_option("--size", a->size, "Longest side in pixels (default 256)")->check(CLI::Range(16, 4096));
+    c->add_flag("--json", a->json, "Print {built, cached, errors, folder} as JSON");
+    c->callback([&ctx, a] {
+      ctx.action = [a] {
+        return with_store(a->project, core::Project::Mode::kReadOnly, [&](core::DataStore& store) {
+          ProgressBar bar;
+          auto r = store.build_thumbnails(bar, a->threads, a->size);
+          bar.finish();
+          if (!r) return fail(r.status().message());
+          if (a->json) {
+            std::cout << r.value().dump(2) << "\n";
+          } else {
+            std::cout << "thumbnails in " << r.value()["folder"].get<std::string>() << ": " << r.value()["built"]
+                      << " built, " << r.value()["cached"] << " already there, " << r.value()["errors"].size()
+                      << " images could not be decoded\n";
+            for (const auto& e : r.value()["errors"])
+              std::cout << "  " << e["file"].get<std::string>() << ": " << e["reason"].get<std::string>() << "\n";
+          }
           return 0;
         });
       };

@@ -79,6 +79,12 @@ mv "$tmp/csv-src" "$tmp/csv-moved"
 "$kohl" data relink "$p" "$tmp/csv-moved" --json >"$tmp/relink.json" 2>/dev/null
 check "relink finds moved files" pyjson "$tmp/relink.json" "assert d['relinked'] == 3, d"
 
+# thumbnails: built once, then cached
+"$kohl" data thumbs "$p" --json >"$tmp/thumbs.json" 2>/dev/null
+check "thumbnails built" pyjson "$tmp/thumbs.json" "assert d['built'] > 0 and d['errors'] == [] and d['folder'].endswith('.kohl.thumbs'), d"
+"$kohl" data thumbs "$p" --json >"$tmp/thumbs2.json" 2>/dev/null
+check "thumbnails cached" pyjson "$tmp/thumbs2.json" "assert d['built'] == 0 and d['cached'] > 0, d"
+
 # SIGKILL during a big import: the project is as it was (all or nothing), and intact.
 big="$tmp/big"
 python3 - "$fixtures/folder" "$big" <<'PY'
@@ -93,20 +99,22 @@ for i in range(12000):
     open(os.path.join(sys.argv[2], 'a', '%05d.jpg' % i), 'wb').write(data[:2] + com + data[2:])
 PY
 before=$(sqlite3 "$p" "SELECT COUNT(*) FROM images")
-# Kill once while files are read, and once right after the write phase starts.
-for when in reading writing; do
+# Kill at several moments after the import starts (files are read and rows written in one
+# overlapped phase, all inside one transaction): the project must hold all or nothing.
+for when in 0.02 0.1 0.2; do
   "$kohl" data import "$p" "$big" --format folder >/dev/null 2>"$tmp/import.err" &
   pid=$!
   for _ in $(seq 1 500); do
-    grep -q "^$when" "$tmp/import.err" 2>/dev/null && break
+    grep -q "^importing" "$tmp/import.err" 2>/dev/null && break
     sleep 0.01
   done
+  sleep "$when"
   kill -9 "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   now=$(sqlite3 "$p" "SELECT COUNT(*) FROM images")
-  echo "kill -9 during '$when': images $before -> $now"
-  check "after kill -9 while $when: all or nothing ($before -> $now)" test "$now" -eq "$before" -o "$now" -eq $((before + 12000))
-  check "after kill -9 while $when: integrity ok" test "$(sqlite3 "$p" 'PRAGMA integrity_check')" = ok
+  echo "kill -9 ${when}s into the import: images $before -> $now"
+  check "after kill -9 ${when}s in: all or nothing ($before -> $now)" test "$now" -eq "$before" -o "$now" -eq $((before + 12000))
+  check "after kill -9 ${when}s in: integrity ok" test "$(sqlite3 "$p" 'PRAGMA integrity_check')" = ok
   before=$now
 done
 "$kohl" data ls "$p" --json >/dev/null

@@ -262,3 +262,31 @@ TEST_CASE("relink finds moved files by content", "[data_store]") {
   CHECK(r.value()["still_missing"] == 0);
   for (const auto& e : f.store->entries()) CHECK(e.path.find("/moved/") != std::string::npos);
 }
+
+TEST_CASE("thumbnails are cached beside the project and rebuildable", "[data_store]") {
+  Fixture f(5, 5);
+  // One big image too: the cache never keeps more than 256 px.
+  {
+    cv::Mat big(1200, 900, CV_8UC3, cv::Scalar(10, 200, 30));
+    cv::circle(big, {450, 600}, 300, cv::Scalar(250, 250, 250), -1);
+    std::filesystem::create_directories(f.dir / "big");
+    REQUIRE(cv::imwrite((f.dir / "big" / "big.jpg").string(), big));
+    auto b = core::read_dataset("folder", (f.dir / "big").string(), {});
+    sdk::NullProgress progress;
+    REQUIRE(f.store->ingest(std::move(b).value(), {}, progress)->imported == 1);
+  }
+  sdk::NullProgress progress;
+  auto r = f.store->build_thumbnails(progress);
+  REQUIRE(r.is_ok());
+  CHECK(r.value()["built"] == 6);
+  CHECK(r.value()["errors"].empty());
+  for (const auto& e : f.store->entries()) {
+    cv::Mat t = cv::imread(f.store->thumbnail_dir() + "/" + e.hash + ".jpg");
+    REQUIRE_FALSE(t.empty());
+    CHECK(std::max(t.cols, t.rows) == std::min(256, std::max(e.width, e.height)));
+  }
+  CHECK(f.store->build_thumbnails(progress).value()["cached"] == 6);
+  std::filesystem::remove_all(f.store->thumbnail_dir());
+  CHECK(f.store->build_thumbnails(progress).value()["built"] == 6);
+  std::filesystem::remove_all(f.store->thumbnail_dir());
+}

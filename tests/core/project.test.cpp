@@ -122,6 +122,23 @@ TEST_CASE("frozen version-1 projects still open", "[project]") {
   CHECK(p.value()->integrity_check() == "ok");
 }
 
+TEST_CASE("frozen version-2 projects still open with their data", "[project]") {
+  test::ScratchDir dir("project");
+  const auto path = (dir / "v2.kohl").string();
+  {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec(test::read_file(test::source_dir() / "projects/fixtures/v2.sql"));
+  }
+  auto p = core::Project::open(path);
+  REQUIRE(p.is_ok());
+  CHECK(p.value()->info().schema_version == core::Project::current_schema_version());
+  auto& db = p.value()->db();
+  CHECK(db.execAndGet("SELECT COUNT(*) FROM images").getInt64() == 9);
+  CHECK(db.execAndGet("SELECT COUNT(*) FROM snapshot_images").getInt64() == 9);
+  CHECK(db.execAndGet("SELECT COUNT(*) FROM masks").getInt64() > 0);
+  CHECK(p.value()->integrity_check() == "ok");
+}
+
 TEST_CASE("settings of a missing plugin are kept verbatim; present ones are migrated", "[project][plugin_host]") {
   test::ScratchDir dir("project");
   const auto path = (dir / "settings.kohl").string();

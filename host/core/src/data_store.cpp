@@ -1,9 +1,13 @@
 #include "kohl/core/data_store.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <thread>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <numeric>
 #include <set>
@@ -12,8 +16,9 @@
 
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
-#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
+#include "kohl/core/codecs.hpp"
 #include "kohl/core/host_services.hpp"
 #include "kohl/core/image_probe.hpp"
 #include "kohl/core/log.hpp"
@@ -133,7 +138,8 @@ Checked check_entry(const ImageEntry& e, const ImportBatch& batch, const ImportO
       c.error = "mask " + e.mask_file + ": " + s.message();
       return c;
     }
-    cv::Mat m = cv::imdecode(mbytes, cv::IMREAD_UNCHANGED);
+    auto decoded = codecs::decode(mbytes, cv::IMREAD_UNCHANGED);
+    cv::Mat m = decoded ? decoded.value() : cv::Mat();
     if (m.empty()) {
       c.error = "mask " + e.mask_file + ": cannot decode (expected an 8-bit label PNG)";
       return c;
@@ -181,7 +187,7 @@ Checked check_entry(const ImageEntry& e, const ImportBatch& batch, const ImportO
         return c;
       }
     }
-    if (!cv::imencode(".png", m, c.mask_png)) {
+    if (!codecs::encode(".png", m, c.mask_png)) {
       c.error = "mask " + e.mask_file + ": cannot encode";
       return c;
     }
@@ -386,19 +392,46 @@ sdk::Result<ImportReport> DataStore::ingest(ImportBatch batch, const ImportOptio
 
   const auto t0 = std::chrono::steady_clock::now();
   auto elapsed = [&t0] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
-  // 1. Read, hash and check on worker threads (no database access there).
-  progress.phase("reading " + std::to_string(batch.entries.size()) + " images", static_cast<std::int64_t>(batch.entries.size()));
-  std::vector<Checked> checked(batch.entries.size());
-  parallel_for(batch.entries.size(), opt.threads, [&](std::size_t i) {
-    if (progress.cancelled()) return;
-    checked[i] = check_entry(batch.entries[i], batch, opt);
-    progress.advance(1);
+  // 1. Read, hash and check on worker threads (no database access there), while this
+  //    thread writes the results in order as they become ready: reading and writing overlap.
+  const std::size_t n = batch.entries.size();
+  progress.phase("importing " + std::to_string(n) + " images", static_cast<std::int64_t>(n));
+  std::vector<Checked> checked(n);
+  std::unique_ptr<std::atomic<bool>[]> ready(new std::atomic<bool>[n]);
+  for (std::size_t i = 0; i < n; ++i) ready[i] = false;
+  std::mutex ready_mutex;
+  std::condition_variable ready_cv;
+  std::thread readers([&] {
+    parallel_for(n, opt.threads, [&](std::size_t i) {
+      if (progress.cancelled()) {
+        checked[i].error = "cancelled";
+      } else {
+        try {
+          checked[i] = check_entry(batch.entries[i], batch, opt);
+        } catch (const std::exception& e) {
+          checked[i].error = std::string("cannot check: ") + e.what();
+        }
+      }
+      {
+        std::lock_guard<std::mutex> lock(ready_mutex);
+        ready[i] = true;
+      }
+      ready_cv.notify_one();
+    });
   });
-  if (progress.cancelled()) return Status::cancelled("import cancelled; the project is unchanged");
+  // Joins the readers on every way out of this function.
+  struct Joiner {
+    std::thread& t;
+    ~Joiner() {
+      if (t.joinable()) t.join();
+    }
+  } joiner{readers};
+  auto wait_for = [&](std::size_t i) {
+    std::unique_lock<std::mutex> lock(ready_mutex);
+    ready_cv.wait(lock, [&] { return ready[i].load(); });
+  };
 
-  logger()->debug("import: {} files read and checked in {:.3f} s", batch.entries.size(), elapsed());
   // 2. Write everything in one transaction.
-  progress.phase("writing to the project", static_cast<std::int64_t>(batch.entries.size()));
   try {
     // A large page cache keeps the index B-trees (hash, subject, labels) in memory while
     // thousands of rows go in; it lasts for this connection only.
@@ -438,23 +471,10 @@ sdk::Result<ImportReport> DataStore::ingest(ImportBatch batch, const ImportOptio
     for (const auto& [name, labels] : batch.label_maps) ensure_label_map(db, name, labels);
     for (const char* builtin : {sdk::kLabelMapMt14, sdk::kLabelMapCelebA19}) ensure_label_map(db, builtin, sdk::label_map(builtin).labels);
 
-    // Label sets: declared classes first, then classes seen in the good entries.
-    std::map<std::string, std::vector<std::string>> seen;
-    for (std::size_t i = 0; i < batch.entries.size(); ++i)
-      if (checked[i].ok)
-        for (const auto& [set, cls] : batch.entries[i].labels) {
-          auto& v = seen[set];
-          if (std::find(v.begin(), v.end(), cls) == v.end()) v.push_back(cls);
-        }
+    // Label sets: declared ones now; undeclared ones on first use, their classes (sorted) at the end.
     std::map<std::string, std::int64_t> set_ids;
-    for (auto& [set, classes] : seen) {
-      auto declared = batch.label_sets.count(set) ? batch.label_sets[set] : std::vector<std::string>{};
-      if (declared.empty()) sort_classes(classes);
-      else classes = declared;
-      set_ids[set] = ensure_label_set(db, set, classes);
-    }
-    for (const auto& [set, classes] : batch.label_sets)
-      if (!set_ids.count(set)) set_ids[set] = ensure_label_set(db, set, classes);
+    for (const auto& [set, classes] : batch.label_sets) set_ids[set] = ensure_label_set(db, set, classes);
+    std::map<std::string, std::vector<std::string>> seen;
 
     std::unordered_map<std::string, std::int64_t> subject_ids;
     SQLite::Statement ins_subject(db, "INSERT INTO subjects(code) VALUES (?) ON CONFLICT(code) DO NOTHING");
@@ -469,7 +489,8 @@ sdk::Result<ImportReport> DataStore::ingest(ImportBatch batch, const ImportOptio
     SQLite::Statement ins_mask(db, "INSERT INTO masks(image_id, label_map, png, annotator) VALUES (?,?,?,?)");
     std::map<std::string, std::map<std::string, std::vector<std::int64_t>>> pair_groups;  // group -> role -> ids
 
-    for (std::size_t i = 0; i < batch.entries.size(); ++i) {
+    for (std::size_t i = 0; i < n; ++i) {
+      wait_for(i);
       if (progress.cancelled()) return Status::cancelled("import cancelled; the project is unchanged");
       const auto& e = batch.entries[i];
       auto& c = checked[i];
@@ -516,8 +537,12 @@ sdk::Result<ImportReport> DataStore::ingest(ImportBatch batch, const ImportOptio
       const std::string who = e.annotator.empty() ? annotator : e.annotator;
 
       for (const auto& [set, cls] : e.labels) {
+        auto sid = set_ids.find(set);
+        if (sid == set_ids.end()) sid = set_ids.emplace(set, ensure_label_set(db, set, {})).first;
+        auto& classes = seen[set];
+        if (std::find(classes.begin(), classes.end(), cls) == classes.end()) classes.push_back(cls);
         ins_label.bind(1, image_id);
-        ins_label.bind(2, set_ids.at(set));
+        ins_label.bind(2, sid->second);
         ins_label.bind(3, cls);
         ins_label.bind(4, who);
         ins_label.exec();
@@ -569,6 +594,10 @@ sdk::Result<ImportReport> DataStore::ingest(ImportBatch batch, const ImportOptio
       ++report.imported;
     }
 
+    for (auto& [set, classes] : seen) {
+      if (!batch.label_sets.count(set) || batch.label_sets.at(set).empty()) sort_classes(classes);
+      ensure_label_set(db, set, classes);  // appends the classes the set did not have yet
+    }
     SQLite::Statement ins_pair(db, "INSERT OR IGNORE INTO pairs(a, b, kind) VALUES (?,?,?)");
     auto link = [&](const std::map<std::string, std::vector<std::int64_t>>& roles, const char* ra, const char* rb,
                     const char* kind) {
@@ -588,6 +617,7 @@ sdk::Result<ImportReport> DataStore::ingest(ImportBatch batch, const ImportOptio
       link(roles, "source", "reference", kPairSourceReference);
     }
     logger()->debug("import: rows written at {:.3f} s", elapsed());
+    if (progress.cancelled()) return Status::cancelled("import cancelled; the project is unchanged");
     tx.commit();
     logger()->debug("import: committed at {:.3f} s", elapsed());
   } catch (const std::exception& ex) {
@@ -670,7 +700,8 @@ std::vector<ImageEntry> DataStore::entries(const EntryFilter& f, bool with_masks
          if (with_masks) {
            const auto* p = static_cast<const std::uint8_t*>(s.getColumn(2).getBlob());
            std::vector<std::uint8_t> png(p, p + s.getColumn(2).getBytes());
-           e.mask = sdk::RegionMask{e.mask_label_map, cv::imdecode(png, cv::IMREAD_GRAYSCALE)};
+           auto m = codecs::decode(png, cv::IMREAD_GRAYSCALE);
+           e.mask = sdk::RegionMask{e.mask_label_map, m ? m.value() : cv::Mat()};
          }
          if (e.annotator.empty()) e.annotator = s.getColumn(3).getString();
        });
@@ -1177,7 +1208,8 @@ sdk::Result<std::vector<ImageEntry>> DataStore::snapshot_entries(const std::stri
       if (with_masks) {
         const auto* p = static_cast<const std::uint8_t*>(q.getColumn(10).getBlob());
         std::vector<std::uint8_t> png(p, p + q.getColumn(10).getBytes());
-        x.mask = sdk::RegionMask{x.mask_label_map, cv::imdecode(png, cv::IMREAD_GRAYSCALE)};
+        auto m = codecs::decode(png, cv::IMREAD_GRAYSCALE);
+        x.mask = sdk::RegionMask{x.mask_label_map, m ? m.value() : cv::Mat()};
       }
     }
     out.push_back(std::move(x));
@@ -1232,6 +1264,74 @@ sdk::Result<Json> DataStore::relink(const std::string& folder, sdk::IProgress& p
     return Status::io_error(project_.path() + ": relink failed, nothing changed: " + e.what());
   }
   return Json{{"relinked", relinked}, {"still_missing", static_cast<std::int64_t>(missing.size())}, {"present", present}};
+}
+
+// ---- thumbnails -----------------------------------------------------------------------------
+
+std::string DataStore::thumbnail_dir() const { return project_.path() + ".thumbs"; }
+
+sdk::Result<Json> DataStore::build_thumbnails(sdk::IProgress& progress, int threads, int size) {
+  if (size < 16 || size > 4096) return Status::invalid("thumbnail size must be 16..4096 px");
+  const fs::path dir = thumbnail_dir();
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Status::io_error(dir.string() + ": cannot create: " + ec.message());
+  const auto all = entries();
+  std::atomic<std::int64_t> built{0}, cached{0};
+  std::mutex errors_mutex, db_mutex;
+  Json errors = Json::array();
+  progress.phase("thumbnails", static_cast<std::int64_t>(all.size()));
+  parallel_for(all.size(), threads, [&](std::size_t i) {
+    if (progress.cancelled()) return;
+    const auto& e = all[i];
+    const fs::path target = dir / (e.hash + ".jpg");
+    auto fail = [&](const std::string& why) {
+      std::lock_guard<std::mutex> lock(errors_mutex);
+      errors.push_back({{"file", e.path}, {"reason", why}});
+    };
+    progress.advance(1);
+    std::error_code ec2;
+    if (fs::exists(target, ec2)) {
+      ++cached;
+      return;
+    }
+    std::vector<std::uint8_t> bytes;
+    if (fs::exists(e.path, ec2)) {
+      if (Status s = read_file_bytes(e.path, bytes); !s) return fail(s.message());
+    } else {
+      std::lock_guard<std::mutex> lock(db_mutex);  // one connection: one thread at a time
+      bytes = embedded_bytes(e.id);
+      if (bytes.empty()) return fail("file missing (run `kohl data relink`)");
+    }
+    // JPEG decoders can scale by 1/2, 1/4, 1/8 while decoding: far cheaper than full size.
+    const int longest = std::max(e.width, e.height);
+    int flags = cv::IMREAD_COLOR;
+    if (longest >= size * 8) flags = cv::IMREAD_REDUCED_COLOR_8;
+    else if (longest >= size * 4) flags = cv::IMREAD_REDUCED_COLOR_4;
+    else if (longest >= size * 2) flags = cv::IMREAD_REDUCED_COLOR_2;
+    auto img = codecs::decode(bytes, flags);
+    if (!img) return fail(img.status().message());
+    cv::Mat thumb = img.value();
+    const int now_longest = std::max(thumb.cols, thumb.rows);
+    if (now_longest > size) {
+      const double f = static_cast<double>(size) / now_longest;
+      cv::resize(thumb, thumb, cv::Size(), f, f, cv::INTER_AREA);
+    }
+    std::vector<std::uint8_t> jpg;
+    if (Status s = codecs::encode(".jpg", thumb, jpg, {cv::IMWRITE_JPEG_QUALITY, 85}); !s) return fail(s.message());
+    // Written beside and renamed: a reader never sees half a thumbnail.
+    const fs::path tmp = target.string() + ".tmp" + std::to_string(i);
+    {
+      std::ofstream out(tmp, std::ios::binary);
+      out.write(reinterpret_cast<const char*>(jpg.data()), static_cast<std::streamsize>(jpg.size()));
+      if (!out) return fail(tmp.string() + ": cannot write");
+    }
+    fs::rename(tmp, target, ec2);
+    if (ec2) return fail(target.string() + ": " + ec2.message());
+    ++built;
+  });
+  if (progress.cancelled()) return Status::cancelled("thumbnails cancelled; finished ones are kept");
+  return Json{{"built", built.load()}, {"cached", cached.load()}, {"errors", errors}, {"folder", dir.string()}};
 }
 
 }  // namespace kohl::core

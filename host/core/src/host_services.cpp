@@ -3,8 +3,8 @@
 #include <filesystem>
 #include <system_error>
 
-#include <opencv2/imgcodecs.hpp>
 
+#include "kohl/core/codecs.hpp"
 #include "kohl/core/log.hpp"
 
 namespace kohl::core {
@@ -38,25 +38,11 @@ std::mt19937_64 HostServices::make_rng(std::uint64_t stream) const {
 }
 
 sdk::Result<cv::Mat> HostServices::read_image(const std::string& path) const {
-  std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) return sdk::Status::io_error(path + ": no such file");
-  cv::Mat img;
-  try {
-    img = cv::imread(path, cv::IMREAD_COLOR);
-  } catch (const cv::Exception& e) {
-    return sdk::Status::io_error(path + ": cannot decode image: " + e.what());
-  }
-  if (img.empty()) return sdk::Status::io_error(path + ": cannot decode image (corrupt or unsupported format)");
-  return img;
+  return codecs::read(path, cv::IMREAD_COLOR);
 }
 
 sdk::Status HostServices::write_image(const std::string& path, const cv::Mat& image) const {
-  try {
-    if (!cv::imwrite(path, image)) return sdk::Status::io_error(path + ": cannot write image");
-  } catch (const cv::Exception& e) {
-    return sdk::Status::io_error(path + ": cannot write image: " + e.what());
-  }
-  return sdk::Status::ok();
+  return codecs::write(path, image);
 }
 
 }  // namespace kohl::core

@@ -7,8 +7,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include <opencv2/imgcodecs.hpp>
 
+#include "kohl/core/codecs.hpp"
 #include "kohl/core/data_store.hpp"
 #include "kohl/core/formats.hpp"
 
@@ -108,7 +108,7 @@ Status write_kohl(const std::vector<ImageEntry>& entries, const std::string& out
     if (e.mask && !e.mask->labels.empty()) {
       const std::string rel = "masks/" + std::to_string(++mask_no) + ".png";
       fs::create_directories(fs::path(out) / "masks");
-      if (!cv::imwrite((fs::path(out) / rel).string(), e.mask->labels)) return Status::io_error(out + "/" + rel + ": cannot write");
+      if (Status w = codecs::write((fs::path(out) / rel).string(), e.mask->labels); !w) return w;
       j["mask"] = rel;
       j["mask_label_map"] = e.mask->label_map;
     }

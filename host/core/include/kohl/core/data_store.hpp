@@ -85,6 +85,12 @@ class DataStore {
   // content matches (and whose stored path no longer exists) at their new place.
   sdk::Result<sdk::Json> relink(const std::string& folder, sdk::IProgress& progress, int threads = 2);
 
+  // The thumbnail cache: <project>.thumbs/<hash>.jpg, longest side `size` px (never
+  // upscaled). Rebuildable: delete the folder and run again. Images whose pixels do not
+  // decode are reported here. Returns {built, cached, errors: [{file, reason}], folder}.
+  std::string thumbnail_dir() const;
+  sdk::Result<sdk::Json> build_thumbnails(sdk::IProgress& progress, int threads = 2, int size = 256);
+
  private:
   // Runs `body` as one undoable step named `description`.
   sdk::Status edit(const std::string& description, const std::function<void()>& body);
