@@ -183,6 +183,7 @@ void add_data_commands(CLI::App& app, Context& ctx) {
           core::WriteOptions wo;
           wo.label_set = a->label_set;
           wo.sources = store.sources();
+          wo.label_remaps = store.label_remaps();
           wo.read_image = [&store](const core::ImageEntry& e, std::vector<std::uint8_t>& out) {
             return read_entry_bytes(store, e, out);
           };
@@ -379,6 +380,55 @@ void add_data_commands(CLI::App& app, Context& ctx) {
           else
             std::cout << "relinked " << r.value()["relinked"] << " images; " << r.value()["still_missing"]
                       << " still missing\n";
+          return 0;
+        });
+      };
+    });
+  }
+
+  // ---- label maps and remap tables ----------------------------------------------------------
+  {
+    struct Args {
+      std::string project, name, from, to, table;
+      std::vector<std::string> labels;
+    };
+    auto a = std::make_shared<Args>();
+    auto* c = data->add_subcommand("label-map", "Define a region label map (mask value -> name), e.g. background upper_lip lower_lip");
+    c->add_option("project", a->project, "The project file (*.kohl)")->required();
+    c->add_option("name", a->name, "The map's name, e.g. lips-3")->required();
+    c->add_option("labels", a->labels, "Label names in value order (0, 1, 2, ...)")->required();
+    c->callback([&ctx, a] {
+      ctx.action = [a] {
+        return with_store(a->project, core::Project::Mode::kReadWrite, [&](core::DataStore& store) {
+          if (auto s = store.define_label_map(a->name, a->labels); !s) return fail(s.message());
+          std::cout << "label map " << a->name << ": " << a->labels.size() << " labels\n";
+          return 0;
+        });
+      };
+    });
+    auto b = std::make_shared<Args>();
+    auto* r = data->add_subcommand("remap-table", "Define how masks in one label map become another (used by import --remap)");
+    r->add_option("project", b->project, "The project file (*.kohl)")->required();
+    r->add_option("from", b->from, "Source label map, e.g. mt-14")->required();
+    r->add_option("to", b->to, "Target label map, e.g. lips-3")->required();
+    r->add_option("--table", b->table, "Comma-separated target label for each source label, in order, e.g. 0,0,0,0,0,0,0,1,0,2,0,0,0,0")
+        ->required();
+    r->callback([&ctx, b] {
+      ctx.action = [b] {
+        std::vector<int> lut;
+        std::stringstream ss(b->table);
+        for (std::string part; std::getline(ss, part, ',');) {
+          try {
+            std::size_t used = 0;
+            lut.push_back(std::stoi(part, &used));
+            if (used != part.size()) throw std::invalid_argument(part);
+          } catch (const std::exception&) {
+            return fail("--table: '" + part + "' is not an integer");
+          }
+        }
+        return with_store(b->project, core::Project::Mode::kReadWrite, [&](core::DataStore& store) {
+          if (auto s = store.define_remap(b->from, b->to, lut); !s) return fail(s.message());
+          std::cout << "remap table " << b->from << " -> " << b->to << " saved\n";
           return 0;
         });
       };

@@ -79,6 +79,23 @@ mv "$tmp/csv-src" "$tmp/csv-moved"
 "$kohl" data relink "$p" "$tmp/csv-moved" --json >"$tmp/relink.json" 2>/dev/null
 check "relink finds moved files" pyjson "$tmp/relink.json" "assert d['relinked'] == 3, d"
 
+# user label maps and remap tables
+"$kohl" data label-map "$p" lips-3b background upper_lip lower_lip >/dev/null
+"$kohl" data remap-table "$p" mt-14 lips-3b --table 0,0,0,0,0,0,0,1,0,2,0,0,0,0 >"$tmp/out"
+check "remap table saved" grep -q "remap table mt-14 -> lips-3b saved" "$tmp/out"
+set +e
+"$kohl" data remap-table "$p" mt-14 lips-3b --table 0,1 >/dev/null 2>"$tmp/err"; rc=$?
+set -e
+check "short remap table refused: exit 1, one line" test $rc -eq 1 -a "$(wc -l <"$tmp/err")" -eq 1
+check "short remap table refusal says why" grep -q "needs 14 entries" "$tmp/err"
+q2="$tmp/q2.kohl"
+"$kohl" project new "$q2" --name remap >/dev/null
+"$kohl" data label-map "$q2" lips-3b background upper_lip lower_lip >/dev/null
+"$kohl" data remap-table "$q2" mt-14 lips-3b --table 0,0,0,0,0,0,0,1,0,2,0,0,0,0 >/dev/null
+"$kohl" data import "$q2" "$fixtures/mt" --format mt --remap lips-3b --json >"$tmp/r5.json" 2>/dev/null
+check "import --remap through a user table" pyjson "$tmp/r5.json" "assert d['imported'] == 4 and d['errors'] == [], d"
+check "masks stored in the user map" test "$(sqlite3 "$q2" "SELECT COUNT(*) FROM masks WHERE label_map = 'lips-3b'")" -eq 4
+
 # thumbnails: built once, then cached
 "$kohl" data thumbs "$p" --json >"$tmp/thumbs.json" 2>/dev/null
 check "thumbnails built" pyjson "$tmp/thumbs.json" "assert d['built'] > 0 and d['errors'] == [] and d['folder'].endswith('.kohl.thumbs'), d"

@@ -290,3 +290,78 @@ TEST_CASE("thumbnails are cached beside the project and rebuildable", "[data_sto
   CHECK(f.store->build_thumbnails(progress).value()["built"] == 6);
   std::filesystem::remove_all(f.store->thumbnail_dir());
 }
+
+TEST_CASE("user-defined label maps and remap tables apply on import", "[data_store]") {
+  test::ScratchDir dir("remap");
+  auto p = core::Project::create((dir / "p.kohl").string(), "remap");
+  REQUIRE(p.is_ok());
+  core::DataStore store(*p.value());
+  REQUIRE(store.define_label_map("lips-3", {"background", "upper_lip", "lower_lip"}));
+  CHECK(store.define_label_map("mt-14", {"x"}).message().find("built-in") != std::string::npos);
+  CHECK(store.define_label_map("lips-3", {"a", "b"}).message().find("cannot change") != std::string::npos);
+  std::vector<int> lut(14, 0);
+  lut[7] = 1;  // upper lip
+  lut[9] = 2;  // lower lip
+  CHECK(store.define_remap("mt-14", "lips-3", {0, 1}).message().find("needs 14 entries") != std::string::npos);
+  auto bad = lut;
+  bad[3] = 5;
+  CHECK(store.define_remap("mt-14", "lips-3", bad).message().find("entry 3 (right_brow) is 5") != std::string::npos);
+  CHECK(store.define_remap("mt-14", "nope", lut).message().find("unknown label map 'nope'") != std::string::npos);
+  REQUIRE(store.define_remap("mt-14", "lips-3", lut));
+
+  core::ReadOptions o;
+  o.remap_to = "lips-3";
+  auto batch = core::read_dataset("mt", (test::source_dir() / "datasets/fixtures/mt").string(), o);
+  REQUIRE(batch.is_ok());
+  sdk::NullProgress progress;
+  auto r = store.ingest(std::move(batch).value(), {}, progress);
+  REQUIRE(r.is_ok());
+  CHECK(r->errors.empty());
+  REQUIRE(r->imported == 4);
+  for (const auto& e : store.entries({}, true)) {
+    REQUIRE(e.mask.has_value());
+    CHECK(e.mask->label_map == "lips-3");
+    double maxv = 0;
+    cv::minMaxLoc(e.mask->labels, nullptr, &maxv);
+    CHECK(maxv == 2);  // both lips present, nothing else kept
+    // The original mt-14 mask's upper-lip pixels are 1 now.
+    cv::Mat original = cv::imread((test::source_dir() / "datasets/fixtures/mt/segs" /
+                                   std::filesystem::path(e.rel_path).lexically_relative("images")).string(),
+                                  cv::IMREAD_GRAYSCALE);
+    REQUIRE_FALSE(original.empty());
+    CHECK(cv::countNonZero(original == 7) == cv::countNonZero(e.mask->labels == 1));
+    CHECK(cv::countNonZero(original == 9) == cv::countNonZero(e.mask->labels == 2));
+  }
+  CHECK(store.label_remaps().count({"mt-14", "lips-3"}) == 1);
+
+  // Without a table, the mask is refused with a hint.
+  core::ReadOptions none;
+  none.remap_to = "celebamask-19";
+  auto b2 = core::read_dataset("mt", (test::source_dir() / "datasets/fixtures/mt").string(), none);
+  test::ScratchDir d2("remap2");
+  auto q = core::Project::create((d2 / "q.kohl").string(), "q");
+  core::DataStore s2(*q.value());
+  auto r2 = s2.ingest(std::move(b2).value(), {}, progress);
+  REQUIRE(r2.is_ok());
+  REQUIRE(r2->errors.size() == 4);
+  CHECK(r2->errors[0].reason.find("no remap table from 'mt-14' to 'celebamask-19'") != std::string::npos);
+}
+
+TEST_CASE("a missing file is reported by name and the rest is imported", "[data_store]") {
+  test::ScratchDir dir("missing");
+  make_csv_dataset(dir / "src", 3, 3);
+  {
+    std::ofstream csv(dir / "src" / "labels.csv", std::ios::app);
+    csv << "images/gone.jpg,s9,1,1.0,warm\n";
+  }
+  auto p = core::Project::create((dir / "p.kohl").string(), "missing");
+  core::DataStore store(*p.value());
+  auto b = core::read_dataset("csv", (dir / "src").string(), {});
+  sdk::NullProgress progress;
+  auto r = store.ingest(std::move(b).value(), {}, progress);
+  REQUIRE(r.is_ok());
+  CHECK(r->imported == 3);
+  REQUIRE(r->errors.size() == 1);
+  CHECK(r->errors[0].file == (dir / "src" / "images" / "gone.jpg").string());
+  CHECK(r->errors[0].reason == "no such file");
+}

@@ -177,15 +177,17 @@ Checked check_entry(const ImageEntry& e, const ImportBatch& batch, const ImportO
     }
     c.mask_map = e.mask_label_map;
     if (!e.mask_remap_to.empty() && e.mask_remap_to != e.mask_label_map) {
-      if (e.mask_label_map == sdk::kLabelMapCelebA19 && e.mask_remap_to == sdk::kLabelMapMt14) {
-        cv::Mat lut(1, 256, CV_8U, cv::Scalar(0));
-        for (std::size_t i = 0; i < sdk::kCelebA19ToMt14.size(); ++i) lut.at<std::uint8_t>(static_cast<int>(i)) = sdk::kCelebA19ToMt14[i];
-        cv::LUT(m, lut, m);
-        c.mask_map = sdk::kLabelMapMt14;
-      } else {
-        c.error = "no remap table from '" + e.mask_label_map + "' to '" + e.mask_remap_to + "'";
+      auto table = batch.label_remaps.find({e.mask_label_map, e.mask_remap_to});
+      if (table == batch.label_remaps.end()) {
+        c.error = "no remap table from '" + e.mask_label_map + "' to '" + e.mask_remap_to +
+                  "' (define one with `kohl data remap-table`)";
         return c;
       }
+      cv::Mat lut(1, 256, CV_8U, cv::Scalar(0));
+      for (std::size_t i = 0; i < table->second.size() && i < 256; ++i)
+        lut.at<std::uint8_t>(static_cast<int>(i)) = static_cast<std::uint8_t>(table->second[i]);
+      cv::LUT(m, lut, m);
+      c.mask_map = e.mask_remap_to;
     }
     if (!codecs::encode(".png", m, c.mask_png)) {
       c.error = "mask " + e.mask_file + ": cannot encode";
@@ -389,6 +391,27 @@ sdk::Result<ImportReport> DataStore::ingest(ImportBatch batch, const ImportOptio
     SQLite::Statement q(db, "SELECT hash FROM images");
     while (q.executeStep()) known.insert(q.getColumn(0).getString());
   }
+  // Masks may use label maps and remap tables the project already defines.
+  for (auto& [name, labels] : label_maps()) batch.label_maps.emplace(name, labels);
+  for (auto& [key, lut] : label_remaps()) batch.label_remaps.emplace(key, lut);
+  // Tables a dataset brings must fit their maps.
+  for (auto it = batch.label_remaps.begin(); it != batch.label_remaps.end();) {
+    const auto from = known_label_map(it->first.first, batch.label_maps), to = known_label_map(it->first.second, batch.label_maps);
+    std::string why;
+    if (from.empty() || to.empty()) why = "unknown label map";
+    else if (it->second.size() != from.size()) why = "needs " + std::to_string(from.size()) + " entries, has " + std::to_string(it->second.size());
+    else
+      for (int v : it->second)
+        if (v < 0 || v >= static_cast<int>(to.size())) why = "entry " + std::to_string(v) + " is not a label of " + it->first.second;
+    if (why.empty()) {
+      ++it;
+    } else {
+      report.errors.push_back({batch.root, "remap table " + it->first.first + " -> " + it->first.second + ": " + why});
+      it = batch.label_remaps.erase(it);
+    }
+  }
+  batch.label_remaps.emplace(std::make_pair(std::string(sdk::kLabelMapCelebA19), std::string(sdk::kLabelMapMt14)),
+                             std::vector<int>(sdk::kCelebA19ToMt14.begin(), sdk::kCelebA19ToMt14.end()));
 
   const auto t0 = std::chrono::steady_clock::now();
   auto elapsed = [&t0] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
@@ -470,6 +493,16 @@ sdk::Result<ImportReport> DataStore::ingest(ImportBatch batch, const ImportOptio
     }
     for (const auto& [name, labels] : batch.label_maps) ensure_label_map(db, name, labels);
     for (const char* builtin : {sdk::kLabelMapMt14, sdk::kLabelMapCelebA19}) ensure_label_map(db, builtin, sdk::label_map(builtin).labels);
+    {
+      SQLite::Statement q(db, "INSERT OR IGNORE INTO label_remaps(from_map, to_map, lut) VALUES (?, ?, ?)");
+      for (const auto& [key, lut] : batch.label_remaps) {
+        q.bind(1, key.first);
+        q.bind(2, key.second);
+        q.bind(3, Json(lut).dump());
+        q.exec();
+        q.reset();
+      }
+    }
 
     // Label sets: declared ones now; undeclared ones on first use, their classes (sorted) at the end.
     std::map<std::string, std::int64_t> set_ids;
@@ -745,6 +778,61 @@ std::map<std::string, std::vector<std::string>> DataStore::label_maps() const {
   SQLite::Statement q(project_.db(), "SELECT name, labels FROM label_maps ORDER BY name");
   while (q.executeStep()) out[q.getColumn(0).getString()] = Json::parse(q.getColumn(1).getString()).get<std::vector<std::string>>();
   return out;
+}
+
+std::map<std::pair<std::string, std::string>, std::vector<int>> DataStore::label_remaps() const {
+  std::map<std::pair<std::string, std::string>, std::vector<int>> out;
+  SQLite::Statement q(project_.db(), "SELECT from_map, to_map, lut FROM label_remaps ORDER BY from_map, to_map");
+  while (q.executeStep())
+    out[{q.getColumn(0).getString(), q.getColumn(1).getString()}] = Json::parse(q.getColumn(2).getString()).get<std::vector<int>>();
+  return out;
+}
+
+Status DataStore::define_label_map(const std::string& name, const std::vector<std::string>& labels) {
+  if (name.empty()) return Status::invalid("label map name is empty");
+  if (!sdk::label_map(name).labels.empty()) return Status::invalid("'" + name + "' is a built-in label map; choose another name");
+  if (labels.empty() || labels.size() > 256) return Status::invalid("label map '" + name + "': give 1 to 256 labels");
+  auto existing = label_maps();
+  if (auto it = existing.find(name); it != existing.end() && it->second != labels)
+    return Status::invalid("label map '" + name + "' exists with other labels; masks refer to it by name, so it cannot change");
+  try {
+    ensure_label_map(project_.db(), name, labels);
+  } catch (const std::exception& e) {
+    return Status::io_error(project_.path() + ": " + e.what());
+  }
+  return Status::ok();
+}
+
+Status DataStore::define_remap(const std::string& from, const std::string& to, const std::vector<int>& lut) {
+  auto maps = label_maps();
+  for (const char* b : {sdk::kLabelMapMt14, sdk::kLabelMapCelebA19}) maps.emplace(b, sdk::label_map(b).labels);
+  auto f = maps.find(from), t = maps.find(to);
+  if (f == maps.end()) return Status::invalid("unknown label map '" + from + "' (define it with `kohl data label-map`)");
+  if (t == maps.end()) return Status::invalid("unknown label map '" + to + "' (define it with `kohl data label-map`)");
+  if (lut.size() != f->second.size())
+    return Status::invalid("remap " + from + " -> " + to + ": the table needs " + std::to_string(f->second.size()) +
+                           " entries (one per label of " + from + "), got " + std::to_string(lut.size()));
+  for (std::size_t i = 0; i < lut.size(); ++i)
+    if (lut[i] < 0 || lut[i] >= static_cast<int>(t->second.size()))
+      return Status::invalid("remap " + from + " -> " + to + ": entry " + std::to_string(i) + " (" + f->second[i] + ") is " +
+                             std::to_string(lut[i]) + ", expected a label of " + to + " (0.." +
+                             std::to_string(t->second.size() - 1) + ")");
+  try {
+    auto& db = project_.db();
+    SQLite::Transaction tx(db);
+    ensure_label_map(db, from, f->second);
+    ensure_label_map(db, to, t->second);
+    SQLite::Statement q(db, "INSERT INTO label_remaps(from_map, to_map, lut) VALUES (?, ?, ?) "
+                            "ON CONFLICT(from_map, to_map) DO UPDATE SET lut = excluded.lut");
+    q.bind(1, from);
+    q.bind(2, to);
+    q.bind(3, Json(lut).dump());
+    q.exec();
+    tx.commit();
+  } catch (const std::exception& e) {
+    return Status::io_error(project_.path() + ": " + e.what());
+  }
+  return Status::ok();
 }
 
 std::vector<std::string> DataStore::datasets() const {

@@ -116,6 +116,14 @@ const std::vector<const char*> kMigrations = {
         name   TEXT PRIMARY KEY,                -- mt-14, celebamask-19, or user-defined
         labels TEXT NOT NULL                    -- JSON array of label names; index = value
       );
+      -- Remap tables between label maps: lut[v] is the label in to_map of value v in from_map.
+      -- (celebamask-19 -> mt-14 is built in; others are user-defined.)
+      CREATE TABLE label_remaps (
+        from_map TEXT NOT NULL REFERENCES label_maps(name),
+        to_map   TEXT NOT NULL REFERENCES label_maps(name),
+        lut      TEXT NOT NULL,                 -- JSON array, one entry per label of from_map
+        PRIMARY KEY (from_map, to_map)
+      );
       -- Masks are never changed in place: a new mask is a new row, so snapshots can point at them.
       CREATE TABLE masks (
         id        INTEGER PRIMARY KEY,

@@ -1,7 +1,8 @@
 // celebamask: CelebAMask-HQ with combined 19-label masks (the layout face-parsing code uses).
 //   images/*.jpg (or CelebA-HQ-img/*.jpg)        the faces
 //   masks/<stem>.png (or mask/<stem>.png)        8-bit labels in the celebamask-19 map
-// With ReadOptions::remap_to = "mt-14" the masks are remapped by PSGAN's table on import.
+// With --remap mt-14 the masks are remapped by PSGAN's table on import (any format's masks
+// can be remapped by a table the project defines: `kohl data remap-table`).
 #include <filesystem>
 
 #include "kohl/core/formats.hpp"
@@ -22,8 +23,6 @@ sdk::Result<ImportBatch> read_celebamask(const std::string& root, const ReadOpti
     if (fs::is_directory(r / d, ec)) masks = r / d;
   if (images.empty() || masks.empty())
     return Status::invalid(root + ": not a CelebAMask layout (expected images/ and masks/ with <stem>.png label images)");
-  if (!o.remap_to.empty() && o.remap_to != sdk::kLabelMapMt14 && o.remap_to != sdk::kLabelMapCelebA19)
-    return Status::invalid("--remap " + o.remap_to + ": CelebAMask masks can be remapped to mt-14 only");
   ImportBatch b;
   b.source.name = r.filename().string();
   b.source.license = "CelebAMask-HQ: non-commercial research use only";

@@ -39,6 +39,10 @@ sdk::Result<ImportBatch> read_dataset(const std::string& format, const std::stri
   ImportBatch b = std::move(r).value();
   b.format = format;
   b.root = root;
+  // --remap applies to every format's masks; the store finds the table (built in or defined).
+  if (!o.remap_to.empty())
+    for (auto& e : b.entries)
+      if (!e.mask_file.empty()) e.mask_remap_to = o.remap_to;
   if (!o.license.empty()) b.source.license = o.license;
   if (!o.consent.empty()) b.source.consent = o.consent;
   return b;

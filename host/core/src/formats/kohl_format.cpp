@@ -48,6 +48,9 @@ sdk::Result<ImportBatch> read_kohl(const std::string& root, const ReadOptions&) 
     const Json sets = manifest.value("label_sets", Json::object()), maps = manifest.value("label_maps", Json::object());
     for (const auto& [k, v] : sets.items()) b.label_sets[k] = v.get<std::vector<std::string>>();
     for (const auto& [k, v] : maps.items()) b.label_maps[k] = v.get<std::vector<std::string>>();
+    const Json remaps = manifest.value("label_remaps", Json::array());
+    for (const auto& r : remaps)
+      b.label_remaps[{r.at("from").get<std::string>(), r.at("to").get<std::string>()}] = r.at("table").get<std::vector<int>>();
   } catch (const std::exception& e) {
     return Status::invalid(manifest_path.string() + ": " + e.what());
   }
@@ -128,6 +131,9 @@ Status write_kohl(const std::vector<ImageEntry>& entries, const std::string& out
   Json manifest = {{"format", "kohl-dataset"}, {"version", kKohlFormatVersion}, {"images", entries.size()},
                    {"source", src},
                    {"label_sets", label_sets}, {"label_maps", label_maps}};
+  Json remaps = Json::array();
+  for (const auto& [key, lut] : o.label_remaps) remaps.push_back({{"from", key.first}, {"to", key.second}, {"table", lut}});
+  manifest["label_remaps"] = remaps;
   std::ofstream mf(fs::path(out) / "kohl-dataset.json");
   mf << manifest.dump(2) << "\n";
   if (!mf) return Status::io_error(out + "/kohl-dataset.json: cannot write");

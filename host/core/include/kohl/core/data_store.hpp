@@ -51,6 +51,11 @@ class DataStore {
   std::optional<ImageEntry> entry(std::int64_t id, bool with_mask = true) const;
   std::map<std::string, std::vector<std::string>> label_sets() const;
   std::map<std::string, std::vector<std::string>> label_maps() const;
+  std::map<std::pair<std::string, std::string>, std::vector<int>> label_remaps() const;
+  // Defines a user label map (names by value) / a remap table between two known maps
+  // (one entry per label of `from`, each a label of `to`). Errors say what does not fit.
+  sdk::Status define_label_map(const std::string& name, const std::vector<std::string>& labels);
+  sdk::Status define_remap(const std::string& from, const std::string& to, const std::vector<int>& lut);
   std::vector<std::string> datasets() const;
   std::map<std::string, SourceInfo> sources() const;
   // kohl data ls --json: {images, by_split, by_label, by_source, by_dataset, subjects, ...}

@@ -75,6 +75,9 @@ struct ImportBatch {
   std::vector<ImportError> errors;  // problems found while reading the source (bad CSV row, ...)
   std::map<std::string, std::vector<std::string>> label_sets;  // declared classes, in order
   std::map<std::string, std::vector<std::string>> label_maps;  // user-defined label maps
+  // Remap tables (from map, to map) -> lut; the store adds the project's own and the built-in
+  // celebamask-19 -> mt-14 before checking masks.
+  std::map<std::pair<std::string, std::string>, std::vector<int>> label_remaps;
 };
 
 struct ImportOptions {

@@ -34,6 +34,8 @@ struct WriteOptions {
   std::function<sdk::Status(const ImageEntry&, std::vector<std::uint8_t>&)> read_image;
   // Terms of each source (by name), written where the format keeps them (kohl).
   std::map<std::string, SourceInfo> sources;
+  // Remap tables between label maps (kohl keeps them).
+  std::map<std::pair<std::string, std::string>, std::vector<int>> label_remaps;
 };
 
 // Import formats: folder, csv, kohl, coco-keypoints, mt, celebamask.
