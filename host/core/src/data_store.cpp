@@ -33,14 +33,6 @@ using sdk::Status;
 
 namespace {
 
-std::string now_iso8601() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 // Label maps: the built-in ones from the SDK, then the batch's user-defined ones.
 std::vector<std::string> known_label_map(const std::string& name,

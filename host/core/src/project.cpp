@@ -179,14 +179,6 @@ const std::vector<const char*> kMigrations = {
     )sql",
 };
 
-std::string now_iso8601() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 // The first 16 bytes of every SQLite 3 database.
 bool has_sqlite_header(const std::string& path) {
@@ -220,6 +212,15 @@ Status migrate(SQLite::Database& db, int from) {
 }
 
 }  // namespace
+
+std::string now_iso8601() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
 
 int Project::current_schema_version() { return static_cast<int>(kMigrations.size()); }
 

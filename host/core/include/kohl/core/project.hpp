@@ -17,6 +17,9 @@
 
 namespace kohl::core {
 
+// The current time as ISO 8601 UTC ("2026-12-04T19:54:08Z"), the form timestamps take in projects.
+std::string now_iso8601();
+
 // 'KOHL' as PRAGMA application_id: tells a Kohl project from any other SQLite file.
 constexpr std::int32_t kProjectApplicationId = 0x4B4F484C;
 
