@@ -19,9 +19,9 @@ sdk::Result<ImportBatch> read_folder(const std::string& root, const ReadOptions&
     ImageEntry e;
     e.path = file;
     e.rel_path = relative_to(file, root);
-    const fs::path rel(e.rel_path);
-    if (rel.has_parent_path()) {
-      const std::string cls = rel.begin()->string();  // the top sub-folder names the class
+    const auto slash = e.rel_path.find('/');
+    if (slash != std::string::npos) {
+      const std::string cls = e.rel_path.substr(0, slash);  // the top sub-folder names the class
       e.labels[o.label_set] = cls;
       if (std::find(classes.begin(), classes.end(), cls) == classes.end()) classes.push_back(cls);
     }

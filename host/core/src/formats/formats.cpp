@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -77,11 +78,18 @@ sdk::Result<sdk::Json> write_dataset(const std::string& format, const std::vecto
 namespace formats {
 
 bool has_image_extension(const std::string& path) {
-  static const std::set<std::string> kExt = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif", ".tif", ".tiff",
-                                             ".heic", ".heif", ".jp2", ".ppm", ".pgm", ".avif"};
-  std::string ext = fs::path(path).extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return kExt.count(ext) > 0;
+  // Called for every file of a dataset: plain string work, no fs::path.
+  static const char* const kExt[] = {"jpg", "jpeg", "png", "bmp", "webp", "gif", "tif", "tiff",
+                                     "heic", "heif", "jp2", "ppm", "pgm", "avif"};
+  const auto dot = path.rfind('.');
+  const auto slash = path.rfind('/');
+  if (dot == std::string::npos || (slash != std::string::npos && dot < slash) || path.size() - dot > 5) return false;
+  char ext[6] = {};
+  for (std::size_t i = dot + 1, k = 0; i < path.size(); ++i, ++k)
+    ext[k] = static_cast<char>(std::tolower(static_cast<unsigned char>(path[i])));
+  for (const char* e : kExt)
+    if (std::strcmp(ext, e) == 0) return true;
+  return false;
 }
 
 std::string relative_to(const std::string& path, const std::string& root) {
