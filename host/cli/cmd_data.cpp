@@ -323,7 +323,10 @@ void add_data_commands(CLI::App& app, Context& ctx) {
           if (!r) return fail(r.status().message());
           if (a->json) std::cout << r.value().dump(2) << "\n";
           else
-            std::cout << "split " << r.value()["units"] << (o.by_subject ? " subjects/images" : " images") << ": train "
+            std::cout << "split " << r.value()["units"]
+                      << (o.by_subject ? " units (a subject's images together; images without a subject alone)"
+                                       : " images")
+                      << ": train "
                       << r.value().value("train", 0) << ", val " << r.value().value("val", 0) << ", test "
                       << r.value().value("test", 0) << " (undo with `kohl data undo`)\n";
           return 0;

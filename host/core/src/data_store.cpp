@@ -1155,7 +1155,7 @@ sdk::Result<Json> DataStore::split(const SplitOptions& o) {
       double deficit = -1e300;
       for (std::size_t k = 0; k < o.ratios.size(); ++k) {
         if (o.ratios[k] <= 0) continue;
-        const double d = (target[k] - got[k]) / (o.ratios[k] / total);  // relative deficit
+        const double d = target[k] - got[k];  // images this split still lacks
         if (d > deficit + 1e-12) {
           deficit = d;
           best = k;
