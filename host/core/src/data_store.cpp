@@ -542,20 +542,21 @@ sdk::Result<ImportReport> DataStore::ingest(ImportBatch batch, const ImportOptio
         }
         subject = it->second;
       }
+      // bindNoCopy: the strings outlive exec(), so SQLite need not copy them.
       ins_image.bind(1, dataset_id);
-      ins_image.bind(2, e.path);
-      ins_image.bind(3, e.rel_path);
-      ins_image.bind(4, c.hash);
+      ins_image.bindNoCopy(2, e.path);
+      ins_image.bindNoCopy(3, e.rel_path);
+      ins_image.bindNoCopy(4, c.hash);
       ins_image.bind(5, c.bytes);
-      ins_image.bind(6, c.header.format);
+      ins_image.bindNoCopy(6, c.header.format);
       ins_image.bind(7, c.header.width);
       ins_image.bind(8, c.header.height);
       if (subject) ins_image.bind(9, *subject); else ins_image.bind(9);
       if (e.split.empty()) ins_image.bind(10); else ins_image.bind(10, e.split);
-      ins_image.bind(11, e.review);
-      ins_image.bind(12, e.reviewer);
+      ins_image.bindNoCopy(11, e.review);
+      ins_image.bindNoCopy(12, e.reviewer);
       if (c.embedded.empty()) ins_image.bind(13);
-      else ins_image.bind(13, c.embedded.data(), static_cast<int>(c.embedded.size()));
+      else ins_image.bindNoCopy(13, c.embedded.data(), static_cast<int>(c.embedded.size()));
       ins_image.exec();
       ins_image.reset();
       const std::int64_t image_id = db.getLastInsertRowid();
@@ -568,8 +569,8 @@ sdk::Result<ImportReport> DataStore::ingest(ImportBatch batch, const ImportOptio
         if (std::find(classes.begin(), classes.end(), cls) == classes.end()) classes.push_back(cls);
         ins_label.bind(1, image_id);
         ins_label.bind(2, sid->second);
-        ins_label.bind(3, cls);
-        ins_label.bind(4, who);
+        ins_label.bindNoCopy(3, cls);
+        ins_label.bindNoCopy(4, who);
         ins_label.exec();
         ins_label.reset();
       }
