@@ -8,6 +8,14 @@
 
 namespace kohl::cli {
 
+namespace {
+// The project object of `project new --json` and `project info --json` (docs/cli.md).
+nlohmann::json info_json(const core::ProjectInfo& i) {
+  return {{"path", i.path}, {"name", i.name}, {"schema_version", i.schema_version}, {"kohl_version", i.kohl_version},
+          {"created", i.created}};
+}
+}  // namespace
+
 void add_project_commands(CLI::App& app, Context& ctx) {
   auto* project = app.add_subcommand("project", "Create and inspect project files (*.kohl)");
   project->require_subcommand(1);
@@ -27,8 +35,7 @@ void add_project_commands(CLI::App& app, Context& ctx) {
       if (!p) return fail(p.status().message());
       auto i = p.value()->info();
       if (a->json)
-        std::cout << nlohmann::json{{"path", i.path}, {"name", i.name}, {"schema_version", i.schema_version},
-                                    {"kohl_version", i.kohl_version}, {"created", i.created}}.dump(2)
+        std::cout << info_json(i).dump(2)
                   << "\n";
       else
         std::cout << "created project '" << i.name << "' at " << i.path << "\n";
@@ -50,8 +57,7 @@ void add_project_commands(CLI::App& app, Context& ctx) {
       if (!p) return fail(p.status().message());
       auto i = p.value()->info();
       if (b->json) {
-        std::cout << nlohmann::json{{"path", i.path}, {"name", i.name}, {"schema_version", i.schema_version},
-                                    {"kohl_version", i.kohl_version}, {"created", i.created}}.dump(2)
+        std::cout << info_json(i).dump(2)
                   << "\n";
       } else {
         std::cout << "name:            " << i.name << "\n"

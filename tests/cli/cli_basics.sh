@@ -5,13 +5,8 @@
 set -euo pipefail
 kohl=$1
 test_plugins=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-pass=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
-check() { local what=$1; shift; if "$@"; then ok; else bad "$what"; fi; }
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
 
 # Runs kohl, capturing stdout, stderr and the exit code.
 run() {
@@ -123,5 +118,4 @@ misuse 2 "project new: --name is required" project new "$tmp/x.kohl"
 misuse 2 "plugins list: .*--jsn" plugins list --jsn
 check "misuse created nothing" test ! -e "$tmp/x.kohl"
 
-echo "$pass passed, $failures failed"
-[[ $failures -eq 0 ]]
+finish

@@ -6,11 +6,8 @@
 set -euo pipefail
 kohl=$1
 fixtures=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-pass=0
-check() { local what=$1; shift; if "$@"; then pass=$((pass + 1)); else echo "FAIL: $what" >&2; failures=$((failures + 1)); fi; }
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
 pyjson() { python3 -c "import json,sys; d=json.load(open('$1')); $2"; }
 p="$tmp/p.kohl"
 "$kohl" project new "$p" --name data >/dev/null
@@ -137,5 +134,4 @@ done
 "$kohl" data ls "$p" --json >/dev/null
 check "project still opens after the kills" test $? -eq 0
 
-echo "$pass passed, $failures failed"
-[[ $failures -eq 0 ]]
+finish

@@ -18,20 +18,8 @@ using namespace kohl;
 namespace {
 
 std::vector<std::string> contract_dirs() {
-  std::vector<std::string> dirs;
-  if (const char* env = std::getenv("KOHL_CONTRACT_PLUGIN_DIRS")) {
-    std::string s(env);
-    std::size_t start = 0;
-    while (start <= s.size()) {
-      auto end = s.find(':', start);
-      if (end == std::string::npos) end = s.size();
-      if (end > start) dirs.push_back(s.substr(start, end - start));
-      start = end + 1;
-    }
-  } else {
-    dirs.push_back(test::plugin_dir().string());
-  }
-  return dirs;
+  if (const char* env = std::getenv("KOHL_CONTRACT_PLUGIN_DIRS")) return core::split_path_list(env);
+  return {test::plugin_dir().string()};
 }
 
 const core::PluginHost& host() {

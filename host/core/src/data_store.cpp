@@ -292,6 +292,14 @@ void set_undo_step(SQLite::Database& db, std::optional<std::int64_t> step) {
   if (step) db.exec("INSERT INTO temp._kohl_undo_step VALUES(" + std::to_string(*step) + ")");
 }
 
+// A stored mask (PNG blob) as a RegionMask; an undecodable blob gives an empty label image.
+sdk::RegionMask mask_from_blob(const SQLite::Column& column, const std::string& label_map) {
+  const auto* p = static_cast<const std::uint8_t*>(column.getBlob());
+  const std::vector<std::uint8_t> png(p, p + column.getBytes());
+  auto m = codecs::decode(png, cv::IMREAD_GRAYSCALE);
+  return sdk::RegionMask{label_map, m ? m.value() : cv::Mat()};
+}
+
 std::optional<std::int64_t> optional_int(SQLite::Database& db, const std::string& sql) {
   SQLite::Statement q(db, sql);
   if (q.executeStep() && !q.getColumn(0).isNull()) return q.getColumn(0).getInt64();
@@ -723,12 +731,7 @@ std::vector<ImageEntry> DataStore::entries(const EntryFilter& f, bool with_masks
   each(std::string("SELECT image_id, label_map, ") + (with_masks ? "png" : "NULL") + ", annotator FROM masks WHERE current = 1",
        [&](ImageEntry& e, SQLite::Statement& s) {
          e.mask_label_map = s.getColumn(1).getString();
-         if (with_masks) {
-           const auto* p = static_cast<const std::uint8_t*>(s.getColumn(2).getBlob());
-           std::vector<std::uint8_t> png(p, p + s.getColumn(2).getBytes());
-           auto m = codecs::decode(png, cv::IMREAD_GRAYSCALE);
-           e.mask = sdk::RegionMask{e.mask_label_map, m ? m.value() : cv::Mat()};
-         }
+         if (with_masks) e.mask = mask_from_blob(s.getColumn(2), e.mask_label_map);
          if (e.annotator.empty()) e.annotator = s.getColumn(3).getString();
        });
   // Pairs become groups named after the first image ("pair-<a>"), roles by side.
@@ -1286,12 +1289,7 @@ sdk::Result<std::vector<ImageEntry>> DataStore::snapshot_entries(const std::stri
     x.source = q.getColumn(8).getString();
     if (!q.getColumn(9).isNull()) {
       x.mask_label_map = q.getColumn(9).getString();
-      if (with_masks) {
-        const auto* p = static_cast<const std::uint8_t*>(q.getColumn(10).getBlob());
-        std::vector<std::uint8_t> png(p, p + q.getColumn(10).getBytes());
-        auto m = codecs::decode(png, cv::IMREAD_GRAYSCALE);
-        x.mask = sdk::RegionMask{x.mask_label_map, m ? m.value() : cv::Mat()};
-      }
+      if (with_masks) x.mask = mask_from_blob(q.getColumn(10), x.mask_label_map);
     }
     out.push_back(std::move(x));
   }

@@ -109,17 +109,21 @@ std::vector<std::string> PluginHost::default_search_dirs() {
   std::error_code ec;
   fs::path exe = fs::read_symlink("/proc/self/exe", ec);
   if (!ec) dirs.push_back((exe.parent_path().parent_path() / "plugins").string());
-  if (const char* env = std::getenv("KOHL_PLUGIN_PATH")) {
-    std::string s(env);
-    std::size_t start = 0;
-    while (start <= s.size()) {
-      std::size_t end = s.find(':', start);
-      if (end == std::string::npos) end = s.size();
-      if (end > start) dirs.push_back(s.substr(start, end - start));
-      start = end + 1;
-    }
-  }
+  if (const char* env = std::getenv("KOHL_PLUGIN_PATH"))
+    for (auto& d : split_path_list(env)) dirs.push_back(std::move(d));
   return dirs;
+}
+
+std::vector<std::string> split_path_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= s.size()) {
+    std::size_t end = s.find(':', start);
+    if (end == std::string::npos) end = s.size();
+    if (end > start) out.push_back(s.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
 }
 
 void PluginHost::load_dirs(const std::vector<std::string>& dirs) {

@@ -61,6 +61,9 @@ template <> struct KindOf<sdk::IBackbone> { static constexpr sdk::PluginKind val
 template <> struct KindOf<sdk::IEvaluator> { static constexpr sdk::PluginKind value = sdk::PluginKind::kEvaluator; };
 template <> struct KindOf<sdk::IExporter> { static constexpr sdk::PluginKind value = sdk::PluginKind::kExporter; };
 
+// "a:b::c" -> {"a", "b", "c"}: the folders of a colon-separated list (KOHL_PLUGIN_PATH).
+std::vector<std::string> split_path_list(const std::string& list);
+
 class PluginHost {
  public:
   PluginHost() = default;
