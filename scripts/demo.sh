@@ -1,36 +1,48 @@
 #!/usr/bin/env bash
-# The demo `make demo` runs after building: creates a project, imports the built-in
-# synthetic datasets (Kohl's own format and the MT makeup-transfer layout), splits them by
-# subject, freezes a snapshot and shows what the project holds. Later issues grow it into
-# the full pipeline (synthesize faces, auto-annotate, train, evaluate).
+# The demo `make demo` runs after building: synthesizes a face dataset (bare and made-up
+# pairs, with exact landmarks, masks and palettes), imports it with the built-in MT and
+# CelebAMask samples, auto-annotates the faces (detection, landmarks, regions, skin tone),
+# splits by subject, freezes a snapshot, and renders a virtual try-on on a real photo.
+# Later issues grow it into the full pipeline (train, evaluate, report, serve).
 set -euo pipefail
 build=${1:-build}
 kohl="$build/bin/kohl"
 out="$build/demo"
 mkdir -p "$out"
 project="$out/demo.kohl"
-rm -rf "$project" "$project-wal" "$project-shm" "$project.thumbs"
+rm -rf "$project" "$project-wal" "$project-shm" "$project.thumbs" "$out/synth"
 
-echo "== 1/6  kohl project new $project"
+echo "== 1/8  kohl project new $project"
 "$kohl" project new "$project" --name "Kohl demo"
 echo
-echo "== 2/6  import the built-in synthetic datasets (datasets/fixtures/)"
-"$kohl" data import "$project" datasets/fixtures/kohl --format kohl --dataset synthetic-faces
+echo "== 2/8  synthesize 120 faces as bare/made-up pairs (synthetic: no person depicted)"
+"$kohl" data synth "$out/synth" --count 120 --seed 7 --pairs
+echo
+echo "== 3/8  import it, and the built-in MT and CelebAMask samples (datasets/fixtures/)"
+"$kohl" data import "$project" "$out/synth" --format kohl --dataset synthetic-faces
 "$kohl" data import "$project" datasets/fixtures/mt --format mt --dataset mt-sample --license "synthetic, CC0"
 "$kohl" data import "$project" datasets/fixtures/celebamask --format celebamask --remap mt-14 --dataset celeba-sample
 echo
-echo "== 3/6  split 60/20/20 by subject, reproducibly"
+echo "== 4/8  auto-annotate the synthetic faces: boxes, 68 landmarks, MT-14 masks, skin tone"
+"$kohl" annotate auto "$project" --dataset synthetic-faces --threads 2
+echo
+echo "== 5/8  split 60/20/20 by subject, reproducibly"
 "$kohl" data split "$project" --ratios 0.6,0.2,0.2 --by-subject --seed 1
 echo
-echo "== 4/6  freeze snapshot v1"
+echo "== 6/8  freeze snapshot v1, build thumbnails"
 "$kohl" data snapshot "$project" v1
-echo
-echo "== 5/6  thumbnails"
 "$kohl" data thumbs "$project"
 echo
-echo "== 6/6  what the project holds"
+echo "== 7/8  a real face: detect, then try on lipstick, eyeshadow and blush"
+astro=/usr/lib/python3/dist-packages/skimage/data/astronaut.png
+"$kohl" faces detect "$astro" --draw "$out/astronaut-detected.png" 2>/dev/null
+"$kohl" tryon "$astro" --out "$out/astronaut-tryon.png" --lip '#a8243a' --eyeshadow '#7a5a8a' --blush '#e08a80' \
+  --opacity 0.6 --finish gloss 2>/dev/null
+echo
+echo "== 8/8  what the project holds"
 "$kohl" data ls "$project"
 echo
 "$kohl" plugins list
 echo
 echo "Demo project: $project   (open it with: $build/bin/kohl-studio $project)"
+echo "Pictures:     $out/astronaut-detected.png  $out/astronaut-tryon.png"

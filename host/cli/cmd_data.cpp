@@ -1,5 +1,5 @@
 // kohl data import | export | ls | stats | show | split | snapshot | relink | label | attr |
-//           review | undo | redo
+//           review | undo | redo (and synth, from cmd_synth.cpp)
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -30,14 +30,6 @@ std::string join(const std::vector<std::string>& v) {
   return s;
 }
 
-// Opens the project and runs fn(store); errors become one line and exit 1.
-int with_store(const std::string& path, core::Project::Mode mode, const std::function<int(core::DataStore&)>& fn) {
-  auto p = core::Project::open(path, mode);
-  if (!p) return fail(p.status().message());
-  core::DataStore store(*p.value());
-  return fn(store);
-}
-
 // "set=value" -> (set, value)
 bool split_assignment(const std::string& a, std::string& key, std::string& value) {
   const auto eq = a.find('=');
@@ -61,6 +53,13 @@ sdk::Status read_entry_bytes(core::DataStore& store, const core::ImageEntry& e, 
 }
 
 }  // namespace
+
+int with_store(const std::string& path, core::Project::Mode mode, const std::function<int(core::DataStore&)>& fn) {
+  auto p = core::Project::open(path, mode);
+  if (!p) return fail(p.status().message());
+  core::DataStore store(*p.value());
+  return fn(store);
+}
 
 void add_data_commands(CLI::App& app, Context& ctx) {
   auto* data = app.add_subcommand("data", "Import, inspect, split, snapshot and export face datasets");
@@ -542,6 +541,9 @@ void add_data_commands(CLI::App& app, Context& ctx) {
       };
     });
   }
+
+  // ---- synth (cmd_synth.cpp) ------------------------------------------------------------------
+  add_synth_command(*data, ctx);
 }
 
 }  // namespace kohl::cli

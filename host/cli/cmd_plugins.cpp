@@ -7,6 +7,7 @@
 #include "commands.hpp"
 #include "kohl/core/params.hpp"
 #include "kohl/core/plugin_host.hpp"
+#include "kohl/faces/annotate.hpp"
 
 namespace kohl::cli {
 
@@ -50,13 +51,14 @@ void add_plugins_commands(CLI::App& app, Context& ctx) {
       if (*list_json) {
         nlohmann::json a = nlohmann::json::array();
         for (const auto& r : host.records()) a.push_back(record_json(r));
+        const auto builtin = faces::annotator_description();
+        a.push_back({{"id", builtin["id"]}, {"kind", builtin["kind"]}, {"name", builtin["name"]},
+                     {"version", builtin["version"]}, {"file", ""}, {"status", "built-in"}});
         std::cout << a.dump(2) << "\n";
         return 0;
       }
-      if (host.records().empty()) {
+      if (host.records().empty())
         std::cout << "no plugins found (searched ../plugins next to kohl and KOHL_PLUGIN_PATH)\n";
-        return 0;
-      }
       for (const auto& r : host.records()) {
         if (r.status == core::PluginStatus::kLoaded)
           std::cout << std::left << std::setw(40) << r.id << std::setw(11) << sdk::to_string(*r.kind)
@@ -65,6 +67,9 @@ void add_plugins_commands(CLI::App& app, Context& ctx) {
           std::cout << std::left << std::setw(40) << (r.id.empty() ? "-" : r.id) << std::setw(11) << "REJECTED"
                     << std::setw(9) << "" << r.file << ": " << r.reason << "\n";
       }
+      const auto builtin = faces::annotator_description();
+      std::cout << std::left << std::setw(40) << builtin["id"].get<std::string>() << std::setw(11) << "annotator"
+                << std::setw(9) << builtin["version"].get<std::string>() << "(built into kohl)\n";
       return 0;
     };
   });
@@ -79,6 +84,20 @@ void add_plugins_commands(CLI::App& app, Context& ctx) {
   describe->add_flag("--json", d->json, "Print JSON with the parameter schema under \"params\"");
   describe->callback([&ctx, d] {
     ctx.action = [d] {
+      if (d->id == faces::kAutoAnnotatorId) {
+        const auto b = faces::annotator_description();
+        if (d->json) {
+          std::cout << b.dump(2) << "\n";
+        } else {
+          std::cout << b["name"].get<std::string>() << " (" << d->id << " " << b["version"].get<std::string>()
+                    << ", annotator, built into kohl)\n"
+                    << b["summary"].get<std::string>() << "\n"
+                    << "model:    " << b["landmark_model"].get<std::string>() << "\n"
+                    << "licence:  " << b["license_notes"].get<std::string>() << "\n"
+                    << "parameters: the options of `kohl annotate auto --help`\n";
+        }
+        return 0;
+      }
       core::PluginHost host;
       host.load_dirs(core::PluginHost::default_search_dirs());
       const core::PluginRecord* r = host.find(d->id);

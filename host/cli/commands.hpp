@@ -7,6 +7,12 @@
 
 #include <CLI/CLI.hpp>
 
+#include "kohl/core/project.hpp"
+
+namespace kohl::core {
+class DataStore;
+}
+
 namespace kohl::cli {
 
 struct Context {
@@ -16,8 +22,15 @@ struct Context {
 void add_plugins_commands(CLI::App& app, Context& ctx);
 void add_project_commands(CLI::App& app, Context& ctx);
 void add_data_commands(CLI::App& app, Context& ctx);
+// kohl faces detect, kohl annotate auto, kohl tryon
+void add_faces_commands(CLI::App& app, Context& ctx);
+// kohl data synth (registered under the `data` subcommand)
+void add_synth_command(CLI::App& data, Context& ctx);
 
 // Prints "kohl: error: <message>" on stderr and returns the exit code for failures.
 int fail(const std::string& message);
+
+// Opens the project and runs fn(store); an open error becomes one line and exit 1.
+int with_store(const std::string& path, core::Project::Mode mode, const std::function<int(core::DataStore&)>& fn);
 
 }  // namespace kohl::cli

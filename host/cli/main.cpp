@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   cli::add_project_commands(app, ctx);
   cli::add_data_commands(app, ctx);
   cli::add_plugins_commands(app, ctx);
+  cli::add_faces_commands(app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -2,7 +2,7 @@
 # and defines kohl_add_plugin(). Plugins must be built with the same compiler, LibTorch
 # and OpenCV as the Kohl that loads them (sdk/docs/ABI.md).
 include(CMakeFindDependencyMacro)
-find_dependency(OpenCV COMPONENTS core)
+find_dependency(OpenCV COMPONENTS core imgproc)
 find_dependency(nlohmann_json)
 find_dependency(Boost)
 find_dependency(Torch)

@@ -106,6 +106,15 @@ TEST_CASE("plugin objects keep their library; loading twice reuses it", "[plugin
   CHECK(a.find("org.kohl.augment.flip")->library == b.find("org.kohl.augment.flip")->library);
 }
 
+TEST_CASE("a folder named twice is searched once (no duplicate-id rejections)", "[plugin_host]") {
+  core::PluginHost host;
+  const std::string dir = test::plugin_dir().string();
+  host.load_dirs({dir, dir + "/.", dir + "/../plugins"});
+  REQUIRE_FALSE(host.records().empty());
+  for (const auto& r : host.records()) CHECK(r.status == core::PluginStatus::kLoaded);
+  REQUIRE(host.find("org.kohl.augment.flip"));
+}
+
 TEST_CASE("missing folders and files are handled", "[plugin_host]") {
   core::PluginHost host;
   host.load_dirs({"/nonexistent/kohl/plugins"});

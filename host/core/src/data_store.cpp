@@ -1032,6 +1032,126 @@ Status DataStore::set_review(std::int64_t image, const std::string& state, const
   });
 }
 
+Status DataStore::write_annotations(const std::vector<AnnotationUpdate>& updates, const std::string& annotator,
+                                    const std::string& description) {
+  auto& db = project_.db();
+  if (updates.empty()) return Status::ok();
+  for (const auto& u : updates)
+    if (Status s = require_image(db, u.image); !s) return s;
+  // Masks are validated and encoded before the transaction: a bad one names its image.
+  std::vector<std::vector<std::uint8_t>> pngs(updates.size());
+  const auto user_maps = label_maps();
+  for (std::size_t i = 0; i < updates.size(); ++i) {
+    const auto& m = updates[i].mask;
+    if (!m) continue;
+    const auto labels = known_label_map(m->label_map, user_maps);
+    const std::string where = "image " + std::to_string(updates[i].image) + ": mask";
+    if (labels.empty()) return Status::invalid(where + ": unknown label map '" + m->label_map + "'");
+    if (m->labels.type() != CV_8UC1 || m->labels.empty())
+      return Status::invalid(where + ": expected an 8-bit single-channel label image");
+    double max_value = 0;
+    cv::minMaxLoc(m->labels, nullptr, &max_value);
+    if (max_value >= static_cast<double>(labels.size()))
+      return Status::invalid(where + ": label " + std::to_string(static_cast<int>(max_value)) + " is outside '" +
+                             m->label_map + "' (0.." + std::to_string(labels.size() - 1) + ")");
+    if (Status s = codecs::encode(".png", m->labels, pngs[i]); !s) return Status::io_error(where + ": " + s.message());
+  }
+  return edit(description, [&] {
+    SQLite::Statement del_lm(db, "DELETE FROM landmarks WHERE image_id = ? AND annotator = ?");
+    SQLite::Statement del_box(db, "DELETE FROM boxes WHERE image_id = ? AND annotator = ?");
+    SQLite::Statement ins_lm(db, "INSERT INTO landmarks(image_id, layout, points, annotator) VALUES (?,?,?,?)");
+    SQLite::Statement ins_box(db, "INSERT INTO boxes(image_id, x, y, w, h, label, score, annotator) VALUES (?,?,?,?,?,?,?,?)");
+    SQLite::Statement old_mask(db, "UPDATE masks SET current = 0 WHERE image_id = ? AND current = 1");
+    SQLite::Statement ins_mask(db, "INSERT INTO masks(image_id, label_map, png, annotator) VALUES (?,?,?,?)");
+    SQLite::Statement ins_attr(db, "INSERT INTO attributes(image_id, name, num, text, annotator) VALUES (?,?,?,?,?) "
+                                   "ON CONFLICT(image_id, name) DO UPDATE SET num = excluded.num, "
+                                   "text = excluded.text, annotator = excluded.annotator");
+    SQLite::Statement ins_label(db, "INSERT INTO labels(image_id, label_set_id, class, annotator) VALUES (?,?,?,?) "
+                                    "ON CONFLICT(image_id, label_set_id) DO UPDATE SET class = excluded.class, "
+                                    "annotator = excluded.annotator");
+    SQLite::Statement review(db, "UPDATE images SET review = 'unreviewed', reviewer = '' WHERE id = ? "
+                                 "AND review <> 'unreviewed'");
+    auto run = [](SQLite::Statement& q) {
+      q.exec();
+      q.reset();
+    };
+    for (std::size_t i = 0; i < updates.size(); ++i) {
+      const auto& u = updates[i];
+      for (auto* q : {&del_lm, &del_box}) {
+        q->bind(1, u.image);
+        q->bind(2, annotator);
+        run(*q);
+      }
+      for (const auto& lm : u.landmarks) {
+        ins_lm.bind(1, u.image);
+        ins_lm.bind(2, lm.layout);
+        ins_lm.bind(3, points_json(lm.points).dump());
+        ins_lm.bind(4, annotator);
+        run(ins_lm);
+      }
+      for (const auto& b : u.boxes) {
+        ins_box.bind(1, u.image);
+        ins_box.bind(2, b.rect.x);
+        ins_box.bind(3, b.rect.y);
+        ins_box.bind(4, b.rect.width);
+        ins_box.bind(5, b.rect.height);
+        ins_box.bind(6, b.label);
+        ins_box.bind(7, b.score);
+        ins_box.bind(8, annotator);
+        run(ins_box);
+      }
+      if (u.mask) {
+        ensure_label_map(db, u.mask->label_map, known_label_map(u.mask->label_map, user_maps));
+        old_mask.bind(1, u.image);
+        run(old_mask);
+        ins_mask.bind(1, u.image);
+        ins_mask.bind(2, u.mask->label_map);
+        ins_mask.bind(3, pngs[i].data(), static_cast<int>(pngs[i].size()));
+        ins_mask.bind(4, annotator);
+        run(ins_mask);
+      }
+      for (const auto& [name, v] : u.attributes) {
+        ins_attr.bind(1, u.image);
+        ins_attr.bind(2, name);
+        if (const double* d = std::get_if<double>(&v)) {
+          ins_attr.bind(3, *d);
+          ins_attr.bind(4);
+        } else {
+          ins_attr.bind(3);
+          ins_attr.bind(4, std::get<std::string>(v));
+        }
+        ins_attr.bind(5, annotator);
+        run(ins_attr);
+      }
+      for (const auto& [set, cls] : u.labels) {
+        ins_label.bind(1, u.image);
+        ins_label.bind(2, ensure_label_set(db, set, {cls}));
+        ins_label.bind(3, cls);
+        ins_label.bind(4, annotator);
+        run(ins_label);
+      }
+      review.bind(1, u.image);
+      run(review);
+    }
+  });
+}
+
+bool DataStore::has_annotations_by(std::int64_t image, const std::string& prefix) const {
+  SQLite::Statement q(project_.db(),
+                      "SELECT EXISTS (SELECT 1 FROM landmarks WHERE image_id = ?1 AND substr(annotator, 1, length(?2)) = ?2) "
+                      "OR EXISTS (SELECT 1 FROM boxes WHERE image_id = ?1 AND substr(annotator, 1, length(?2)) = ?2)");
+  q.bind(1, image);
+  q.bind(2, prefix);
+  return q.executeStep() && q.getColumn(0).getInt() != 0;
+}
+
+std::optional<std::string> DataStore::current_mask_annotator(std::int64_t image) const {
+  SQLite::Statement q(project_.db(), "SELECT annotator FROM masks WHERE image_id = ? AND current = 1 ORDER BY id DESC LIMIT 1");
+  q.bind(1, image);
+  if (!q.executeStep()) return std::nullopt;
+  return q.getColumn(0).getString();
+}
+
 sdk::Result<std::string> DataStore::undo() {
   auto& db = project_.db();
   try {

@@ -133,6 +133,13 @@ void PluginHost::load_dirs(const std::vector<std::string>& dirs) {
       logger()->debug("plugin folder {} does not exist; skipped", dir);
       continue;
     }
+    // The same folder named twice (KOHL_PLUGIN_PATH pointing at ../plugins, a symlink) is
+    // searched once: its plugins are not duplicates of themselves.
+    const fs::path canonical = fs::weakly_canonical(dir, ec);
+    if (!ec && !searched_dirs_.insert(canonical.string()).second) {
+      logger()->debug("plugin folder {} already searched; skipped", dir);
+      continue;
+    }
     std::vector<fs::path> files;
     for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
       if (it->path().extension() == ".so") files.push_back(it->path());

@@ -36,6 +36,16 @@ struct SnapshotInfo {
   std::int64_t images = 0;
 };
 
+// What write_annotations() stores for one image.
+struct AnnotationUpdate {
+  std::int64_t image = 0;
+  std::vector<sdk::Landmarks> landmarks;
+  std::vector<sdk::Box> boxes;
+  std::optional<sdk::RegionMask> mask;
+  std::map<std::string, sdk::AttributeValue> attributes;
+  std::map<std::string, std::string> labels;
+};
+
 class DataStore {
  public:
   explicit DataStore(Project& project) : project_(project) {}
@@ -72,6 +82,22 @@ class DataStore {
                             const std::string& annotator);
   sdk::Status set_review(std::int64_t image, const std::string& state, const std::string& reviewer);
   // Undoes / redoes the last step; returns its description. Errors when there is none.
+  // Writes what one annotator (an auto-annotator, a tool) found on several images, as ONE
+  // undoable step. Per image: the annotator's earlier landmarks and boxes are replaced; a
+  // mask becomes the image's current mask (the old row is kept for snapshots); attributes
+  // and labels are upserted; the review state goes back to unreviewed so a person looks
+  // again. Called from one thread (the project's single writer). On failure nothing of the
+  // step is written and the message names the image.
+  sdk::Status write_annotations(const std::vector<AnnotationUpdate>& updates, const std::string& annotator,
+                                const std::string& description);
+
+  // Whether an annotator whose name starts with `annotator_prefix` wrote landmarks or boxes
+  // on the image (auto-annotation's --skip-done).
+  bool has_annotations_by(std::int64_t image, const std::string& annotator_prefix) const;
+
+  // Who made the image's current mask; nullopt when it has none.
+  std::optional<std::string> current_mask_annotator(std::int64_t image) const;
+
   sdk::Result<std::string> undo();
   sdk::Result<std::string> redo();
 

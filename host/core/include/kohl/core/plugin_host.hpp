@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -109,6 +110,7 @@ class PluginHost {
  private:
   void reject(const std::string& file, const std::string& reason, const std::string& abi = {},
               const std::string& id = {});
+  std::set<std::string> searched_dirs_;  // canonical folders load_dirs() has listed
   std::vector<PluginRecord> records_;
 };
 
