@@ -9,6 +9,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "kohl/faces/detector.hpp"
+#include "kohl/faces/synth.hpp"
 #include "test_support.hpp"
 
 using namespace kohl;
@@ -146,4 +147,31 @@ TEST_CASE("an image without a face gives no faces, not an error", "[detector]") 
   auto found = det.value()->detect(flat);
   REQUIRE(found);
   CHECK(found.value().empty());
+}
+
+TEST_CASE("detection and landmarks work on synthetic faces: most found, landmarks near the exact points", "[detector]") {
+  auto det = faces::FaceDetector::create({});
+  REQUIRE(det);
+  const int n = 40;
+  int found = 0;
+  double err_sum = 0;
+  for (int i = 0; i < n; ++i) {
+    const auto face = faces::synthesize_face(11, static_cast<std::uint64_t>(i), 128);
+    auto r = det.value()->detect(face.image);
+    REQUIRE(r);
+    if (r.value().empty()) continue;
+    ++found;
+    // Error normalised by the outer-eye-corner distance (the 300-W convention).
+    const auto& pts = r.value().front().landmarks;
+    const double iod = cv::norm(face.landmarks[36] - face.landmarks[45]);
+    double e = 0;
+    for (int k = 0; k < 68; ++k) e += cv::norm(pts[k] - face.landmarks[k]);
+    err_sum += e / 68.0 / iod;
+  }
+  const double rate = static_cast<double>(found) / n;
+  const double mean_err = found ? err_sum / found : 1.0;
+  WARN("synthetic faces found: " << found << "/" << n << ", mean landmark error " << mean_err
+                                 << " of the outer-eye-corner distance");
+  CHECK(rate >= 0.85);
+  CHECK(mean_err < 0.10);
 }
