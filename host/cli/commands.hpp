@@ -24,6 +24,8 @@ void add_project_commands(CLI::App& app, Context& ctx);
 void add_data_commands(CLI::App& app, Context& ctx);
 // kohl faces detect, kohl annotate auto, kohl tryon
 void add_faces_commands(CLI::App& app, Context& ctx);
+// kohl train, kohl eval, kohl runs ls/show
+void add_train_commands(CLI::App& app, Context& ctx);
 // kohl data synth (registered under the `data` subcommand)
 void add_synth_command(CLI::App& data, Context& ctx);
 

@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   cli::add_data_commands(app, ctx);
   cli::add_plugins_commands(app, ctx);
   cli::add_faces_commands(app, ctx);
+  cli::add_train_commands(app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -7,6 +7,7 @@
 
 #include "kohl/sdk/backbone.hpp"
 #include "kohl/sdk/exporter.hpp"
+#include "sdk_torch/graph_interpreter.hpp"
 
 using namespace kohl::sdk;
 
@@ -63,34 +64,6 @@ class TinyBackbone final : public IBackbone {
   TinyNet net_;
 };
 
-// Evaluates a NetGraph with the module's tensors: a minimal interpreter for the ops used here.
-torch::Tensor run_graph(const NetGraph& g, torch::nn::Module& m, const torch::Tensor& input) {
-  std::map<std::string, torch::Tensor> tensors;
-  for (const auto& p : m.named_parameters()) tensors[p.key()] = p.value();
-  for (const auto& b : m.named_buffers()) tensors[b.key()] = b.value();
-  std::map<std::string, torch::Tensor> values{{g.input, input}};
-  for (const auto& n : g.nodes) {
-    const torch::Tensor& x = values.at(n.inputs.at(0));
-    auto t = [&](const char* role) { return tensors.at(n.tensors.at(role)); };
-    switch (n.op) {
-      case LayerOp::kConv2d:
-        values[n.name] = torch::conv2d(x, t("weight"), t("bias"), {n.attrs["stride"][0], n.attrs["stride"][1]},
-                                       {n.attrs["padding"][0], n.attrs["padding"][1]});
-        break;
-      case LayerOp::kBatchNorm2d:
-        values[n.name] = torch::batch_norm(x, t("weight"), t("bias"), t("running_mean"), t("running_var"), false, 0.0,
-                                           n.attrs["eps"].get<double>(), false);
-        break;
-      case LayerOp::kReLU: values[n.name] = torch::relu(x); break;
-      case LayerOp::kGlobalAvgPool: values[n.name] = torch::adaptive_avg_pool2d(x, {1, 1}); break;
-      case LayerOp::kFlatten: values[n.name] = x.flatten(1); break;
-      case LayerOp::kLinear: values[n.name] = torch::linear(x, t("weight"), t("bias")); break;
-      default: throw std::runtime_error(std::string("op not in this test interpreter: ") + to_string(n.op));
-    }
-  }
-  return values.at(g.outputs.at(0));
-}
-
 }  // namespace
 
 TEST_CASE("a backbone's graph names only tensors its module has", "[sdk_torch]") {
@@ -122,7 +95,7 @@ TEST_CASE("the graph recomputes the network's output", "[sdk_torch]") {
   torch::NoGradGuard no_grad;
   const auto x = torch::randn({2, 3, 8, 8});
   const auto direct = b.forward(x);
-  const auto via_graph = run_graph(b.graph().value(), m, x);
+  const auto via_graph = kohl::test::run_graph(b.graph().value(), m, x);
   REQUIRE(direct.sizes() == torch::IntArrayRef({2, 2}));
   CHECK(torch::allclose(direct, via_graph, 1e-5, 1e-6));
 }

@@ -177,6 +177,60 @@ const std::vector<const char*> kMigrations = {
         state       TEXT NOT NULL CHECK (state = 'done' OR state = 'undone')
       );
     )sql",
+    // v2 -> v3: training runs, their metrics per epoch, checkpoints, evaluations and the
+    // per-sample predictions evaluations come from.
+    R"sql(
+      CREATE TABLE runs (
+        id          INTEGER PRIMARY KEY,
+        name        TEXT NOT NULL UNIQUE,         -- run-1, run-2, ... (persisted: scripts name runs by it)
+        created     TEXT NOT NULL,
+        finished    TEXT,
+        status      TEXT NOT NULL CHECK (status = 'running' OR status = 'stopped' OR status = 'done' OR
+                                        status = 'failed'),
+        task        TEXT NOT NULL,                -- classify | attributes | recommend
+        snapshot_id INTEGER NOT NULL REFERENCES snapshots(id),
+        config      TEXT NOT NULL,                -- JSON: backbone {id, version, params}, label set, classes,
+                                                  -- epochs, batch, optimizer, schedule, seed, input size, ...
+        environment TEXT NOT NULL,                -- JSON: kohl, libtorch, opencv versions, machine, threads
+        message     TEXT NOT NULL DEFAULT ''      -- why it stopped or failed
+      );
+      CREATE TABLE run_metrics (
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        epoch  INTEGER NOT NULL,
+        split  TEXT NOT NULL,                     -- train | val
+        name   TEXT NOT NULL,                     -- loss, accuracy, lr, images_per_s, ...
+        value  REAL NOT NULL,
+        PRIMARY KEY (run_id, epoch, split, name)
+      ) WITHOUT ROWID;
+      -- Checkpoint files live beside the project (PROJECT.runs/<run>/); the hash is checked
+      -- before a checkpoint is loaded, so a truncated or changed file is refused.
+      CREATE TABLE checkpoints (
+        id      INTEGER PRIMARY KEY,
+        run_id  INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        epoch   INTEGER NOT NULL,
+        file    TEXT NOT NULL,                    -- relative to PROJECT.runs/
+        hash    TEXT NOT NULL,                    -- XXH3-128 of the file, hex
+        bytes   INTEGER NOT NULL,
+        created TEXT NOT NULL,
+        UNIQUE (run_id, epoch)
+      );
+      CREATE TABLE evaluations (
+        id          INTEGER PRIMARY KEY,
+        run_id      INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        snapshot_id INTEGER NOT NULL REFERENCES snapshots(id),
+        split       TEXT NOT NULL,
+        checkpoint  INTEGER REFERENCES checkpoints(id),
+        evaluator   TEXT NOT NULL,                -- plugin id@version
+        created     TEXT NOT NULL,
+        metrics     TEXT NOT NULL                 -- JSON, as the evaluator returned it
+      );
+      CREATE TABLE predictions (
+        evaluation_id INTEGER NOT NULL REFERENCES evaluations(id) ON DELETE CASCADE,
+        image_id      INTEGER NOT NULL REFERENCES images(id),
+        record        TEXT NOT NULL,              -- JSON: truth, predicted, probs or values/targets, band
+        PRIMARY KEY (evaluation_id, image_id)
+      ) WITHOUT ROWID;
+    )sql",
 };
 
 

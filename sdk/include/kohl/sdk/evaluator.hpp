@@ -29,7 +29,9 @@ struct EvalInput {
 
 class IEvaluator : public IPlugin {
  public:
-  // Returns a JSON object of metrics ({"accuracy": {"value": .., "ci95": [..]}, ...}).
+  // Returns a JSON object whose "metrics" holds the headline metrics
+  // ({"metrics": {"accuracy": {"value": .., "ci95": [..]}, ...}, ...}); Kohl's evaluators add
+  // per-class, per-band, ROC and calibration data (shape: Kohl's docs/evaluation.md).
   // Polls progress.cancelled() between bootstrap rounds.
   virtual Result<Json> evaluate(const EvalInput& input, IProgress& progress) const = 0;
 };

@@ -1,0 +1,267 @@
+// kohl train | eval | runs ls | runs show: training and evaluation jobs (the engine is
+// libkohl_train.so, loaded on first use through kohl/core/train_api.hpp).
+#include <iomanip>
+#include <sstream>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "commands.hpp"
+#include "kohl/core/runs.hpp"
+#include "kohl/core/train_api.hpp"
+#include "progress_bar.hpp"
+
+namespace kohl::cli {
+
+using sdk::Json;
+
+namespace {
+
+// "key=value" -> params[key] = value as JSON when it parses (numbers, true/false), else text.
+bool parse_set(const std::vector<std::string>& sets, Json& params, std::string& error) {
+  for (const auto& s : sets) {
+    const auto eq = s.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      error = "--set " + s + ": expected key=value";
+      return false;
+    }
+    const std::string key = s.substr(0, eq), value = s.substr(eq + 1);
+    Json v = Json::parse(value, nullptr, false);
+    params[key] = v.is_discarded() || v.is_object() || v.is_array() ? Json(value) : v;
+  }
+  return true;
+}
+
+int with_runs(const std::string& path, const std::function<int(core::RunStore&)>& fn) {
+  auto p = core::Project::open(path, core::Project::Mode::kReadOnly);
+  if (!p) return fail(p.status().message());
+  core::RunStore runs(*p.value());
+  return fn(runs);
+}
+
+}  // namespace
+
+void add_train_commands(CLI::App& app, Context& ctx) {
+  // ---- train -------------------------------------------------------------------------------
+  {
+    struct Args {
+      core::TrainRequest r;
+      std::vector<std::string> sets;
+      bool json = false;
+    };
+    auto a = std::make_shared<Args>();
+    auto* c = app.add_subcommand("train", "Train a backbone plugin on a dataset snapshot; prints the run's name");
+    c->add_option("project", a->r.project, "The project file (*.kohl)")->required();
+    c->add_option("--snapshot", a->r.snapshot, "The snapshot to train on (kohl data snapshot)");
+    c->add_option("--backbone", a->r.backbone, "Backbone plugin id (kohl plugins list), e.g. org.kohl.backbone.small_cnn");
+    c->add_option("--task", a->r.task, "classify (attributes and recommend: not yet)")->capture_default_str();
+    c->add_option("--label-set", a->r.label_set, "classify: the label set to learn, e.g. monk");
+    c->add_option("--epochs", a->r.epochs, "Epochs (default 10; with --resume: train the run up to this many)");
+    c->add_option("--batch", a->r.batch, "Batch size")->capture_default_str()->check(CLI::Range(1, 65536));
+    c->add_option("--size", a->r.image_size, "Input size: images are resized to SIZE x SIZE")->capture_default_str()
+        ->check(CLI::Range(16, 4096));
+    c->add_option("--set", a->sets, "Backbone parameter key=value (see `kohl plugins describe ID`); repeatable");
+    c->add_option("--seed", a->r.seed, "Seed: the same seed and snapshot give the same metrics")->capture_default_str();
+    c->add_option("--optimizer", a->r.optimizer, "sgd (with momentum) | adam | adamw")->capture_default_str()
+        ->check(CLI::IsMember({"sgd", "adam", "adamw"}));
+    c->add_option("--lr", a->r.lr, "Learning rate")->capture_default_str();
+    c->add_option("--momentum", a->r.momentum, "SGD momentum")->capture_default_str();
+    c->add_option("--weight-decay", a->r.weight_decay, "Weight decay")->capture_default_str();
+    c->add_option("--schedule", a->r.schedule, "none | step (x0.1 every third) | cosine")->capture_default_str()
+        ->check(CLI::IsMember({"none", "step", "cosine"}));
+    c->add_option("--warmup", a->r.warmup_epochs, "Linear warm-up epochs")->capture_default_str();
+    c->add_option("--clip-grad", a->r.clip_grad_norm, "Clip the gradient norm to this (0: off)")->capture_default_str();
+    c->add_flag("--class-weights", a->r.class_weights, "Weight the loss by inverse class frequency");
+    c->add_option("--patience", a->r.patience, "Stop after N epochs without a better validation loss (0: off)")
+        ->capture_default_str();
+    c->add_option("--augment", a->r.augmenters, "Augmenter plugin id, applied in order with default parameters; repeatable");
+    c->add_option("--threads", a->r.threads, "Data-loading workers and LibTorch threads")->capture_default_str()
+        ->check(CLI::Range(1, 256));
+    c->add_option("--device", a->r.device, "cpu | cuda (with a CUDA LibTorch)")->capture_default_str()
+        ->check(CLI::IsMember({"cpu", "cuda"}));
+    c->add_option("--resume", a->r.resume, "Continue this run from its last checkpoint (after Ctrl-C or a kill)");
+    c->add_flag("--json", a->json, "Print {run, status, epochs_done, best_epoch, metrics, checkpoint} as JSON");
+    c->footer("Every epoch streams its metrics into the run and writes a checkpoint atomically (PROJECT.runs/RUN/). "
+              "Ctrl-C stops at a batch boundary; `kohl train PROJECT --resume RUN` continues.\nExample: kohl train "
+              "skin.kohl --snapshot v1 --backbone org.kohl.backbone.small_cnn --label-set monk --epochs 5 --size 64");
+    c->callback([a, &ctx] {
+      ctx.action = [a] {
+        std::string error;
+        if (!parse_set(a->sets, a->r.backbone_params, error)) {
+          std::cerr << "kohl: error: train: " << error << "\n";
+          return 2;
+        }
+        if (a->r.resume.empty() && (a->r.snapshot.empty() || a->r.backbone.empty())) {
+          std::cerr << "kohl: error: train: --snapshot and --backbone are required (or --resume RUN) (run `kohl train "
+                       "--help`)\n";
+          return 2;
+        }
+        ProgressBar bar;
+        auto r = core::train(a->r, bar);
+        bar.finish();
+        if (!r) return fail(r.status().message());
+        const Json& j = r.value();
+        if (a->json) {
+          std::cout << j.dump(2) << "\n";
+        } else {
+          std::cout << j["run"].get<std::string>() << "\n";
+          std::cerr << j["status"].get<std::string>() << " after " << j["epochs_done"] << " epochs";
+          if (j["metrics"].contains("val") && !j["metrics"]["val"].empty())
+            std::cerr << "; val accuracy " << std::fixed << std::setprecision(3)
+                      << j["metrics"]["val"].value("accuracy", 0.0) << ", val loss " << j["metrics"]["val"].value("loss", 0.0);
+          std::cerr << "\n";
+        }
+        return j["status"] == core::kRunStopped ? 130 : 0;
+      };
+    });
+  }
+
+  // ---- eval --------------------------------------------------------------------------------
+  {
+    struct Args {
+      core::EvalRequest r;
+      bool json = false;
+    };
+    auto a = std::make_shared<Args>();
+    auto* c = app.add_subcommand("eval", "Evaluate a run's checkpoint on a split with an evaluator plugin");
+    c->add_option("project", a->r.project, "The project file (*.kohl)")->required();
+    c->add_option("run", a->r.run, "The run (kohl runs ls)")->required();
+    c->add_option("--snapshot", a->r.snapshot, "Snapshot to evaluate on (default: the run's)");
+    c->add_option("--split", a->r.split, "train | val | test")->capture_default_str()
+        ->check(CLI::IsMember({"train", "val", "test"}));
+    c->add_option("--evaluator", a->r.evaluator, "Evaluator plugin id (default org.kohl.eval.classify)");
+    c->add_option("--epoch", a->r.epoch, "Checkpoint epoch (default: the last)");
+    c->add_option("--predictions-out", a->r.predictions_csv, "Write sample,true,pred,p_<class>... to this CSV");
+    c->add_option("--threads", a->r.threads, "Threads")->capture_default_str()->check(CLI::Range(1, 256));
+    c->add_flag("--json", a->json, "Print the metrics as JSON");
+    c->callback([a, &ctx] {
+      ctx.action = [a] {
+        ProgressBar bar;
+        auto r = core::evaluate(a->r, bar);
+        bar.finish();
+        if (!r) return fail(r.status().message());
+        const Json& j = r.value();
+        if (a->json) {
+          std::cout << j.dump(2) << "\n";
+          return 0;
+        }
+        std::cout << j["run"].get<std::string>() << " on " << j["snapshot"].get<std::string>() << "/"
+                  << j["split"].get<std::string>() << " (checkpoint of epoch " << j["checkpoint_epoch"] << ")\n";
+        if (j.contains("metrics") && j["metrics"].is_object())
+          for (const auto& [k, v] : j["metrics"].items()) {
+            std::cout << "  " << std::left << std::setw(22) << k;
+            if (v.is_object() && v.contains("value")) {
+              std::cout << v["value"].dump();
+              if (v.contains("ci95")) std::cout << "  (95% CI " << v["ci95"].dump() << ")";
+            } else {
+              std::cout << v.dump();
+            }
+            std::cout << "\n";
+          }
+        return 0;
+      };
+    });
+  }
+
+  // ---- runs ls / show ----------------------------------------------------------------------
+  {
+    auto* runs = app.add_subcommand("runs", "List and show training runs");
+    runs->require_subcommand(1);
+    struct Args {
+      std::string project, run;
+      bool json = false;
+    };
+    auto a = std::make_shared<Args>();
+    auto* ls = runs->add_subcommand("ls", "List the project's runs");
+    ls->add_option("project", a->project, "The project file (*.kohl)")->required();
+    ls->add_flag("--json", a->json, "Print [{name, status, task, snapshot, backbone, created, finished, epochs, last}]");
+    ls->callback([a, &ctx] {
+      ctx.action = [a] {
+        return with_runs(a->project, [&](core::RunStore& store) {
+          Json out = Json::array();
+          for (const auto& r : store.runs()) {
+            const auto cps = store.checkpoints(r.name);
+            const Json m = store.metrics(r.name);
+            Json last = Json::object();
+            for (const auto& [split, names] : m.items())
+              for (const auto& [name, series] : names.items()) last[split][name] = series.back()[1];
+            out.push_back({{"name", r.name},
+                           {"status", r.status},
+                           {"task", r.task},
+                           {"snapshot", r.snapshot},
+                           {"backbone", r.config.value("backbone", "")},
+                           {"label_set", r.config.value("label_set", "")},
+                           {"created", r.created},
+                           {"finished", r.finished},
+                           {"epochs", cps.empty() ? 0 : cps.back().epoch},
+                           {"last", last}});
+          }
+          if (a->json) {
+            std::cout << out.dump(2) << "\n";
+            return 0;
+          }
+          if (out.empty()) std::cout << "no runs yet (kohl train --help)\n";
+          for (const auto& r : out) {
+            std::cout << std::left << std::setw(10) << r["name"].get<std::string>() << std::setw(9)
+                      << r["status"].get<std::string>() << std::setw(34) << r["backbone"].get<std::string>()
+                      << std::setw(12) << r["label_set"].get<std::string>() << "epochs " << r["epochs"];
+            if (r["last"].contains("val"))
+              std::cout << std::fixed << std::setprecision(3) << "  val acc " << r["last"]["val"].value("accuracy", 0.0);
+            std::cout << "\n";
+          }
+          return 0;
+        });
+      };
+    });
+    auto b = std::make_shared<Args>();
+    auto* show = runs->add_subcommand("show", "Show one run: configuration, environment, metrics per epoch, checkpoints");
+    show->add_option("project", b->project, "The project file (*.kohl)")->required();
+    show->add_option("run", b->run, "The run, e.g. run-1")->required();
+    show->add_flag("--json", b->json, "Print everything as JSON");
+    show->callback([b, &ctx] {
+      ctx.action = [b] {
+        return with_runs(b->project, [&](core::RunStore& store) {
+          auto r = store.run(b->run);
+          if (!r) return fail("no run '" + b->run + "' in " + b->project + " (see `kohl runs ls`)");
+          const Json j = store.run_json(*r);
+          if (b->json) {
+            std::cout << j.dump(2) << "\n";
+            return 0;
+          }
+          std::cout << r->name << ": " << r->status << (r->message.empty() ? "" : " (" + r->message + ")") << "\n"
+                    << "  task " << r->task << " on snapshot " << r->snapshot << ", backbone "
+                    << r->config.value("backbone", "") << " " << r->config.value("backbone_version", "")
+                    << ", label set " << r->config.value("label_set", "") << "\n"
+                    << "  config " << r->config.dump() << "\n"
+                    << "  environment " << r->environment.dump() << "\n";
+          const Json& m = j["metrics"];
+          if (m.contains("train")) {
+            std::cout << "  epoch  train_loss  train_acc  val_loss  val_acc\n";
+            const auto& tl = m["train"]["loss"];
+            for (std::size_t i = 0; i < tl.size(); ++i) {
+              const int e = tl[i][0];
+              auto at = [&](const char* split, const char* name) -> std::string {
+                if (!m.contains(split) || !m[split].contains(name)) return "-";
+                for (const auto& p : m[split][name])
+                  if (p[0] == e) {
+                    std::ostringstream os;
+                    os << std::fixed << std::setprecision(4) << p[1].get<double>();
+                    return os.str();
+                  }
+                return "-";
+              };
+              std::cout << "  " << std::setw(5) << e << "  " << std::setw(10) << at("train", "loss") << "  "
+                        << std::setw(9) << at("train", "accuracy") << "  " << std::setw(8) << at("val", "loss") << "  "
+                        << at("val", "accuracy") << "\n";
+            }
+          }
+          std::cout << "  checkpoints: " << j["checkpoints"].size() << ", evaluations: " << j["evaluations"].size()
+                    << "\n";
+          return 0;
+        });
+      };
+    });
+  }
+}
+
+}  // namespace kohl::cli

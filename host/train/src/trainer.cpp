@@ -1,0 +1,773 @@
+// The training engine (libkohl_train.so): data loading in worker threads with a bounded,
+// ordered prefetch queue, the LibTorch loop, metrics streamed into the run, atomic
+// checkpoints, resume, and evaluation through an evaluator plugin. Entry points at the
+// bottom (extern "C"), called by kohl/core/train_api.hpp.
+//
+// Reproducibility: the batch order is a Fisher-Yates shuffle from (seed, epoch) and every
+// sample's augmentation rng is seeded from (seed, epoch, sample index), so neither the
+// worker count nor thread timing changes what the network sees; LibTorch's generator is
+// seeded before the network is built and saved in checkpoints.
+//
+// Data-parallel training later (c10d + Gloo): the epoch plan is built for `world` ranks
+// (each takes every world-th batch: plan_epoch(..., rank, world)), and only rank 0 writes
+// the project (the Trainer's store calls are the single writer).
+#include <fcntl.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <numeric>
+#include <random>
+#include <thread>
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/torch.h>
+
+#include "kohl/core/codecs.hpp"
+#include "kohl/core/data_store.hpp"
+#include "kohl/core/plugin_host.hpp"
+#include "kohl/core/runs.hpp"
+#include "kohl/core/train_api.hpp"
+#include "kohl/core/version.hpp"
+#include "kohl/sdk/backbone.hpp"
+
+namespace kohl::train {
+
+namespace fs = std::filesystem;
+using sdk::Json;
+using sdk::Result;
+using sdk::Status;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// ---- data ---------------------------------------------------------------------------------
+
+struct Item {
+  std::int64_t image = 0;
+  std::string path;
+  std::int64_t target = -1;  // class index
+  sdk::Sample sample;        // annotations (no pixels), for augmenters
+  std::string band;          // skin-tone band for per-band metrics
+};
+
+std::uint64_t mix(std::uint64_t x) {  // splitmix64 finaliser
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+// The batches of one epoch for one rank: a seeded shuffle, cut into batches; rank r of
+// `world` takes batches r, r + world, ...
+std::vector<std::vector<std::size_t>> plan_epoch(std::size_t n, int batch, std::uint64_t seed, int epoch, bool shuffle,
+                                                 int rank = 0, int world = 1) {
+  std::vector<std::size_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  if (shuffle) {
+    std::uint64_t state = mix(seed ^ mix(static_cast<std::uint64_t>(epoch) + 1));
+    for (std::size_t i = n; i > 1; --i) {
+      state = mix(state);
+      std::swap(order[i - 1], order[state % i]);
+    }
+  }
+  std::vector<std::vector<std::size_t>> out;
+  for (std::size_t b = 0, k = 0; b < n; b += static_cast<std::size_t>(batch), ++k) {
+    if (static_cast<int>(k % static_cast<std::size_t>(world)) != rank) continue;
+    out.emplace_back(order.begin() + static_cast<std::ptrdiff_t>(b),
+                     order.begin() + static_cast<std::ptrdiff_t>(std::min(n, b + static_cast<std::size_t>(batch))));
+  }
+  return out;
+}
+
+struct Batch {
+  torch::Tensor images;   // N,3,S,S float, normalised
+  torch::Tensor targets;  // N int64
+  std::vector<std::size_t> items;
+  std::string error;      // a sample that could not be read: the message names its file
+};
+
+// ImageNet normalisation in RGB order (what torchvision-trained habits expect); recorded in
+// the run's config as the preprocessing.
+constexpr float kMean[3] = {0.485f, 0.456f, 0.406f};
+constexpr float kStd[3] = {0.229f, 0.224f, 0.225f};
+
+// Worker threads build batches ahead of the loop, at most `capacity` batches ahead, and
+// hand them over in order.
+class Loader {
+ public:
+  Loader(const std::vector<Item>& items, std::vector<std::vector<std::size_t>> plan, int size, int workers,
+         int capacity, std::uint64_t seed, int epoch, std::vector<std::shared_ptr<sdk::IAugmenter>> augmenters)
+      : items_(items), plan_(std::move(plan)), size_(size), capacity_(capacity), seed_(seed), epoch_(epoch),
+        augmenters_(std::move(augmenters)) {
+    for (int w = 0; w < std::max(1, workers); ++w) threads_.emplace_back([this] { work(); });
+  }
+  ~Loader() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+  std::size_t size() const { return plan_.size(); }
+
+  // The next batch in order; false when the epoch is over.
+  bool next(Batch& out) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (consumed_ >= plan_.size()) return false;
+    cv_.wait(lock, [&] { return ready_.count(consumed_) > 0; });
+    out = std::move(ready_[consumed_]);
+    ready_.erase(consumed_);
+    ++consumed_;
+    cv_.notify_all();
+    return true;
+  }
+
+ private:
+  void work() {
+    for (;;) {
+      std::size_t k;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        cv_.wait(lock, [&] { return stop_ || (claimed_ < plan_.size() && claimed_ < consumed_ + capacity_); });
+        if (stop_) return;
+        k = claimed_++;
+      }
+      Batch b = build(plan_[k]);
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        ready_[k] = std::move(b);
+      }
+      cv_.notify_all();
+    }
+  }
+
+  Batch build(const std::vector<std::size_t>& idx) {
+    Batch b;
+    b.items = idx;
+    const auto n = static_cast<std::int64_t>(idx.size());
+    b.images = torch::empty({n, 3, size_, size_}, torch::kFloat32);
+    b.targets = torch::empty({n}, torch::kInt64);
+    float* dst = b.images.data_ptr<float>();
+    auto* tgt = b.targets.data_ptr<std::int64_t>();
+    const std::size_t plane = static_cast<std::size_t>(size_) * static_cast<std::size_t>(size_);
+    for (std::int64_t i = 0; i < n; ++i) {
+      const Item& it = items_[idx[static_cast<std::size_t>(i)]];
+      auto img = core::codecs::read(it.path);
+      if (!img) {
+        b.error = img.status().message();
+        return b;
+      }
+      sdk::Sample s = it.sample;
+      s.image = img.value();
+      if (!augmenters_.empty()) {
+        std::mt19937_64 rng(mix(seed_ ^ mix((static_cast<std::uint64_t>(epoch_) << 32) ^ idx[static_cast<std::size_t>(i)])));
+        for (const auto& a : augmenters_) {
+          if (Status st = a->apply(s, rng); !st) {
+            b.error = it.path + ": augmenter failed: " + st.message();
+            return b;
+          }
+        }
+      }
+      cv::Mat resized;
+      cv::resize(s.image, resized, cv::Size(size_, size_), 0, 0, cv::INTER_AREA);
+      float* out = dst + static_cast<std::size_t>(i) * 3 * plane;
+      for (int y = 0; y < size_; ++y) {
+        const auto* row = resized.ptr<cv::Vec3b>(y);
+        for (int x = 0; x < size_; ++x) {
+          const std::size_t o = static_cast<std::size_t>(y) * static_cast<std::size_t>(size_) + static_cast<std::size_t>(x);
+          // BGR -> RGB planes.
+          out[o] = (row[x][2] / 255.0f - kMean[0]) / kStd[0];
+          out[plane + o] = (row[x][1] / 255.0f - kMean[1]) / kStd[1];
+          out[2 * plane + o] = (row[x][0] / 255.0f - kMean[2]) / kStd[2];
+        }
+      }
+      tgt[i] = it.target;
+    }
+    return b;
+  }
+
+  const std::vector<Item>& items_;
+  std::vector<std::vector<std::size_t>> plan_;
+  int size_;
+  std::size_t capacity_;
+  std::uint64_t seed_;
+  int epoch_;
+  const std::vector<std::shared_ptr<sdk::IAugmenter>> augmenters_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::map<std::size_t, Batch> ready_;
+  std::size_t claimed_ = 0, consumed_ = 0;
+  bool stop_ = false;
+  std::vector<std::thread> threads_;
+};
+
+// The skin-tone band of a sample: the annotated Monk label when there is one, else the
+// measured one (auto-annotation's skin_monk), in three bands.
+std::string band_of(const core::ImageEntry& e) {
+  int monk = 0;
+  if (auto it = e.labels.find("monk"); it != e.labels.end()) monk = std::atoi(it->second.c_str());
+  else if (auto a = e.attributes.find("skin_monk"); a != e.attributes.end())
+    if (const double* d = std::get_if<double>(&a->second)) monk = static_cast<int>(std::lround(*d));
+  if (monk <= 0) return "";
+  return monk <= 3 ? "monk 1-3" : monk <= 6 ? "monk 4-6" : "monk 7-10";
+}
+
+Result<std::vector<Item>> items_for(core::DataStore& store, const std::string& snapshot, const std::string& split,
+                                    const std::string& label_set, const std::vector<std::string>& classes,
+                                    std::size_t& unlabelled) {
+  auto entries = store.snapshot_entries(snapshot, split, false);
+  if (!entries) return entries.status();
+  std::vector<Item> out;
+  unlabelled = 0;
+  for (auto& e : entries.value()) {
+    auto it = e.labels.find(label_set);
+    if (it == e.labels.end()) {
+      ++unlabelled;
+      continue;
+    }
+    const auto c = std::find(classes.begin(), classes.end(), it->second);
+    if (c == classes.end()) {
+      ++unlabelled;
+      continue;
+    }
+    Item item;
+    item.image = e.id;
+    item.path = e.path;
+    item.target = c - classes.begin();
+    item.band = band_of(e);
+    item.sample.id = std::to_string(e.id);
+    item.sample.labels = e.labels;
+    item.sample.attributes = e.attributes;
+    item.sample.landmarks = e.landmarks;
+    item.sample.boxes = e.boxes;
+    out.push_back(std::move(item));
+  }
+  return out;
+}
+
+// ---- checkpoints --------------------------------------------------------------------------
+
+// Writes beside, fsyncs, renames: a checkpoint is whole or absent, even after kill -9.
+Status write_atomically(const fs::path& path, const std::function<void(const std::string&)>& write) {
+  const fs::path tmp = path.string() + ".tmp";
+  try {
+    write(tmp.string());
+  } catch (const std::exception& e) {
+    return Status::io_error(tmp.string() + ": cannot write the checkpoint: " + e.what());
+  }
+  const int fd = ::open(tmp.c_str(), O_RDONLY);
+  if (fd < 0 || ::fsync(fd) != 0) {
+    if (fd >= 0) ::close(fd);
+    return Status::io_error(tmp.string() + ": cannot flush the checkpoint to disk");
+  }
+  ::close(fd);
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) return Status::io_error(path.string() + ": cannot move the checkpoint in place: " + ec.message());
+  const int dir = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY);
+  if (dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
+  }
+  return Status::ok();
+}
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const core::TrainRequest& r,
+                                                        const std::vector<torch::Tensor>& params) {
+  if (r.optimizer == "sgd")
+    return std::make_unique<torch::optim::SGD>(
+        params, torch::optim::SGDOptions(r.lr).momentum(r.momentum).weight_decay(r.weight_decay));
+  if (r.optimizer == "adamw")
+    return std::make_unique<torch::optim::AdamW>(params, torch::optim::AdamWOptions(r.lr).weight_decay(r.weight_decay));
+  return std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(r.lr).weight_decay(r.weight_decay));
+}
+
+double lr_at(const core::TrainRequest& r, int epoch) {  // epoch is 0-based
+  if (epoch < r.warmup_epochs) return r.lr * (epoch + 1) / (r.warmup_epochs + 1);
+  const int e = epoch - r.warmup_epochs, total = std::max(1, r.epochs - r.warmup_epochs);
+  if (r.schedule == "cosine") return r.lr * 0.5 * (1.0 + std::cos(M_PI * e / total));
+  if (r.schedule == "step") return r.lr * std::pow(0.1, e / std::max(1, total / 3));
+  return r.lr;
+}
+
+void set_lr(torch::optim::Optimizer& opt, double lr) {
+  for (auto& g : opt.param_groups()) g.options().set_lr(lr);
+}
+
+Json request_json(const core::TrainRequest& r) {
+  return {{"backbone", r.backbone},     {"backbone_params", r.backbone_params}, {"task", r.task},
+          {"label_set", r.label_set},   {"epochs", r.epochs},                   {"batch", r.batch},
+          {"image_size", r.image_size}, {"seed", r.seed},                       {"optimizer", r.optimizer},
+          {"lr", r.lr},                 {"momentum", r.momentum},               {"weight_decay", r.weight_decay},
+          {"schedule", r.schedule},     {"warmup_epochs", r.warmup_epochs},     {"clip_grad_norm", r.clip_grad_norm},
+          {"class_weights", r.class_weights}, {"patience", r.patience},         {"augmenters", r.augmenters},
+          {"device", r.device},         {"threads", r.threads}};
+}
+
+core::TrainRequest request_from_json(const Json& j, const core::TrainRequest& base) {
+  core::TrainRequest r = base;
+  r.backbone = j.value("backbone", r.backbone);
+  r.backbone_params = j.value("backbone_params", Json::object());
+  r.task = j.value("task", r.task);
+  r.label_set = j.value("label_set", r.label_set);
+  r.epochs = base.epochs > 0 ? base.epochs : j.value("epochs", 10);
+  r.batch = j.value("batch", r.batch);
+  r.image_size = j.value("image_size", r.image_size);
+  r.seed = j.value("seed", r.seed);
+  r.optimizer = j.value("optimizer", r.optimizer);
+  r.lr = j.value("lr", r.lr);
+  r.momentum = j.value("momentum", r.momentum);
+  r.weight_decay = j.value("weight_decay", r.weight_decay);
+  r.schedule = j.value("schedule", r.schedule);
+  r.warmup_epochs = j.value("warmup_epochs", r.warmup_epochs);
+  r.clip_grad_norm = j.value("clip_grad_norm", r.clip_grad_norm);
+  r.class_weights = j.value("class_weights", r.class_weights);
+  r.patience = j.value("patience", r.patience);
+  r.augmenters = j.value("augmenters", std::vector<std::string>{});
+  r.device = j.value("device", r.device);
+  r.threads = j.value("threads", r.threads);
+  return r;
+}
+
+Json environment(int threads) {
+  struct utsname u {};
+  ::uname(&u);
+  return {{"kohl", core::kKohlVersion},
+          {"libtorch", TORCH_VERSION},
+          {"opencv", CV_VERSION},
+          {"machine", std::string(u.sysname) + " " + u.release + " " + u.machine},
+          {"host", u.nodename},
+          {"cpus", std::thread::hardware_concurrency()},
+          {"threads", threads},
+          {"cuda", torch::cuda::is_available()}};
+}
+
+// ---- the job ------------------------------------------------------------------------------
+
+struct Model {
+  std::shared_ptr<sdk::IBackbone> backbone;
+  std::string id, version;
+  Json params;
+};
+
+Result<Model> make_model(core::PluginHost& host, const std::string& id, const Json& params, int classes, int size,
+                         std::uint64_t seed) {
+  const core::PluginRecord* rec = host.find(id);
+  if (!rec || !rec->descriptor)
+    return Status::invalid("no backbone plugin '" + id + "' loaded (see `kohl plugins list`; plugins are found in "
+                           "build/plugins and KOHL_PLUGIN_PATH)");
+  auto made = host.create<sdk::IBackbone>(id, params);
+  if (!made) return made.status();
+  Model m;
+  m.backbone = made.value();
+  m.id = id;
+  m.version = rec->version;
+  m.params = params;
+  torch::manual_seed(seed);
+  sdk::BackboneConfig cfg;
+  cfg.in_channels = 3;
+  cfg.height = size;
+  cfg.width = size;
+  cfg.num_outputs = classes;
+  cfg.head = sdk::HeadKind::kClassify;
+  if (Status s = m.backbone->build(cfg); !s) return Status::invalid(id + ": build failed: " + s.message());
+  return m;
+}
+
+Result<Json> run_training(const core::TrainRequest& req_in, sdk::IProgress& progress) {
+  auto project = core::Project::open(req_in.project, core::Project::Mode::kReadWrite);
+  if (!project) return project.status();
+  core::DataStore store(*project.value());
+  core::RunStore runs(*project.value());
+
+  // A resumed run takes its configuration from the project, not from the command line.
+  core::TrainRequest req = req_in;
+  std::optional<core::RunInfo> run;
+  std::vector<core::CheckpointInfo> cps;
+  if (!req.resume.empty()) {
+    run = runs.run(req.resume);
+    if (!run) return Status::invalid("no run '" + req.resume + "' to resume (see `kohl runs ls`)");
+    if (run->status == core::kRunDone && req_in.epochs <= run->config.value("epochs", 0))  // 0: not given
+      return Status::invalid(run->name + " already finished; give --epochs above " +
+                             std::to_string(run->config.value("epochs", 0)) + " to train it further");
+    req = request_from_json(run->config, req_in);
+    req.snapshot = run->snapshot;
+    cps = runs.checkpoints(run->name);
+  }
+  if (req.epochs == 0) req.epochs = 10;
+  if (req.task != "classify")
+    return Status::unsupported("task '" + req.task + "': this Kohl trains classify only so far");
+  if (req.label_set.empty()) return Status::invalid("--label-set is required for --task classify");
+  if (req.epochs < 1 || req.batch < 1 || req.image_size < 16)
+    return Status::invalid("--epochs and --batch must be at least 1 and --size at least 16");
+  if (req.device == "cuda" && !torch::cuda::is_available())
+    return Status::unsupported("--device cuda: this LibTorch has no CUDA (Debian's is CPU-only; build against a CUDA "
+                               "LibTorch with -DCMAKE_PREFIX_PATH)");
+  const torch::Device device(req.device == "cuda" ? torch::kCUDA : torch::kCPU);
+  torch::set_num_threads(std::max(1, req.threads));
+
+  auto sets = store.label_sets();
+  auto set = sets.find(req.label_set);
+  if (set == sets.end() || set->second.empty())
+    return Status::invalid("no label set '" + req.label_set + "' in the project (see `kohl data ls`)");
+  const std::vector<std::string> classes = set->second;
+
+  std::size_t unlabelled_train = 0, unlabelled_val = 0;
+  auto train_items = items_for(store, req.snapshot, "train", req.label_set, classes, unlabelled_train);
+  if (!train_items) return train_items.status();
+  auto val_items = items_for(store, req.snapshot, "val", req.label_set, classes, unlabelled_val);
+  if (!val_items) return val_items.status();
+  if (train_items.value().empty())
+    return Status::invalid("snapshot '" + req.snapshot + "' has no training images labelled in '" + req.label_set +
+                           "' (split the data with `kohl data split`, then snapshot again)");
+
+  core::PluginHost host;
+  host.load_dirs(core::PluginHost::default_search_dirs());
+  auto model = make_model(host, req.backbone, req.backbone_params, static_cast<int>(classes.size()), req.image_size,
+                          req.seed);
+  if (!model) return model.status();
+  std::vector<std::shared_ptr<sdk::IAugmenter>> augmenters;
+  for (const auto& id : req.augmenters) {
+    auto a = host.create<sdk::IAugmenter>(id);
+    if (!a) return Status::invalid("augmenter " + id + ": " + a.status().message());
+    augmenters.push_back(a.value());
+  }
+  auto& module = model.value().backbone->module();
+  module.to(device);
+  auto optimizer = make_optimizer(req, module.parameters());
+
+  // Class weights: inverse frequency over the training split, normalised to mean 1.
+  torch::Tensor weights;
+  if (req.class_weights) {
+    std::vector<double> count(classes.size(), 0.0);
+    for (const auto& it : train_items.value()) count[static_cast<std::size_t>(it.target)] += 1;
+    weights = torch::empty({static_cast<std::int64_t>(classes.size())});
+    for (std::size_t k = 0; k < classes.size(); ++k)
+      weights[static_cast<std::int64_t>(k)] = count[k] > 0 ? train_items.value().size() / (classes.size() * count[k]) : 0.0;
+    weights = weights.to(device);
+  }
+
+  int start_epoch = 0;
+  if (run) {
+    if (!cps.empty()) {
+      auto path = runs.verify_checkpoint(cps.back());
+      if (!path) return path.status();
+      try {
+        torch::serialize::InputArchive in;
+        in.load_from(path.value());
+        torch::serialize::InputArchive model_in, opt_in;
+        in.read("model", model_in);
+        in.read("optimizer", opt_in);
+        module.load(model_in);
+        optimizer->load(opt_in);
+        torch::Tensor rng;
+        if (in.try_read("rng", rng)) {
+          at::Generator gen = at::detail::getDefaultCPUGenerator();  // a handle on the global generator
+          std::lock_guard<std::mutex> lock(gen.mutex());
+          gen.set_state(rng);
+        }
+      } catch (const std::exception& e) {
+        return Status::invalid(path.value() + ": not a checkpoint Kohl can load: " + e.what());
+      }
+      start_epoch = cps.back().epoch;
+    }
+    if (Status s = runs.set_status(run->name, core::kRunRunning); !s) return s;
+    if (req.epochs != run->config.value("epochs", 0)) {
+      Json config = run->config;
+      config["epochs"] = req.epochs;
+      if (Status s = runs.set_config(run->name, config); !s) return s;
+    }
+  } else {
+    Json config = request_json(req);
+    config["backbone_version"] = model.value().version;
+    config["classes"] = classes;
+    config["preprocessing"] = {{"resize", {req.image_size, req.image_size}}, {"color", "RGB"},
+                               {"mean", {kMean[0], kMean[1], kMean[2]}}, {"std", {kStd[0], kStd[1], kStd[2]}}};
+    config["data"] = {{"train", train_items.value().size()}, {"val", val_items.value().size()},
+                      {"unlabelled_skipped", unlabelled_train + unlabelled_val}};
+    auto created = runs.create_run(req.task, req.snapshot, config, environment(req.threads));
+    if (!created) return created.status();
+    run = created.value();
+  }
+  const std::string run_dir = (fs::path(runs.runs_dir()) / run->name).string();
+  std::error_code ec;
+  fs::create_directories(run_dir, ec);
+  if (ec) return Status::io_error(run_dir + ": cannot create the run's folder: " + ec.message());
+
+  auto fail = [&](const Status& s) -> Status {
+    runs.set_status(run->name, core::kRunFailed, s.message());
+    return s;
+  };
+
+  Json last = Json::object();
+  double best_val = std::numeric_limits<double>::infinity();
+  int best_epoch = start_epoch, since_best = 0;
+  const auto total_batches = (train_items.value().size() + static_cast<std::size_t>(req.batch) - 1) /
+                             static_cast<std::size_t>(req.batch);
+  progress.phase("train " + run->name, static_cast<std::int64_t>(total_batches) * (req.epochs - start_epoch));
+  bool stopped = false;
+  int epoch = start_epoch;
+  for (; epoch < req.epochs; ++epoch) {
+    const double lr = lr_at(req, epoch);
+    set_lr(*optimizer, lr);
+    module.train();
+    const auto t0 = Clock::now();
+    double loss_sum = 0;
+    std::int64_t correct = 0, seen = 0;
+    {
+      Loader loader(train_items.value(), plan_epoch(train_items.value().size(), req.batch, req.seed, epoch, true),
+                    req.image_size, req.threads, 4, req.seed, epoch, augmenters);
+      Batch b;
+      while (loader.next(b)) {
+        if (!b.error.empty()) return fail(Status::io_error(b.error));
+        auto x = b.images.to(device), y = b.targets.to(device);
+        optimizer->zero_grad();
+        auto logits = model.value().backbone->forward(x);
+        if (!logits.defined()) return fail(Status::error(req.backbone + ": forward failed (its message is in the log)"));
+        auto loss = weights.defined() ? torch::nn::functional::cross_entropy(
+                                            logits, y, torch::nn::functional::CrossEntropyFuncOptions().weight(weights))
+                                      : torch::nn::functional::cross_entropy(logits, y);
+        loss.backward();
+        if (req.clip_grad_norm > 0) torch::nn::utils::clip_grad_norm_(module.parameters(), req.clip_grad_norm);
+        optimizer->step();
+        loss_sum += loss.item<double>() * static_cast<double>(b.items.size());
+        correct += logits.argmax(1).eq(y).sum().item<std::int64_t>();
+        seen += static_cast<std::int64_t>(b.items.size());
+        progress.advance(1);
+        if (progress.cancelled()) {
+          stopped = true;
+          break;
+        }
+      }
+    }
+    if (stopped) break;  // the epoch is not complete: resume starts it again from the last checkpoint
+    const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+    std::map<std::string, double> train_m = {{"loss", loss_sum / std::max<std::int64_t>(1, seen)},
+                                             {"accuracy", static_cast<double>(correct) / std::max<std::int64_t>(1, seen)},
+                                             {"lr", lr},
+                                             {"images_per_s", seen / std::max(1e-9, secs)}};
+    std::map<std::string, double> val_m;
+    if (!val_items.value().empty()) {
+      torch::NoGradGuard no_grad;
+      module.eval();
+      double vloss = 0;
+      std::int64_t vcorrect = 0, vseen = 0;
+      Loader loader(val_items.value(), plan_epoch(val_items.value().size(), req.batch, req.seed, epoch, false),
+                    req.image_size, req.threads, 4, req.seed, epoch, {});
+      Batch b;
+      while (loader.next(b)) {
+        if (!b.error.empty()) return fail(Status::io_error(b.error));
+        auto x = b.images.to(device), y = b.targets.to(device);
+        auto logits = model.value().backbone->forward(x);
+        if (!logits.defined()) return fail(Status::error(req.backbone + ": forward failed (its message is in the log)"));
+        vloss += torch::nn::functional::cross_entropy(logits, y).item<double>() * static_cast<double>(b.items.size());
+        vcorrect += logits.argmax(1).eq(y).sum().item<std::int64_t>();
+        vseen += static_cast<std::int64_t>(b.items.size());
+      }
+      val_m = {{"loss", vloss / std::max<std::int64_t>(1, vseen)},
+               {"accuracy", static_cast<double>(vcorrect) / std::max<std::int64_t>(1, vseen)}};
+    }
+    if (Status s = runs.log_metrics(run->name, epoch + 1, "train", train_m); !s) return fail(s);
+    if (!val_m.empty())
+      if (Status s = runs.log_metrics(run->name, epoch + 1, "val", val_m); !s) return fail(s);
+
+    // Checkpoint: model, optimizer, generator state; written atomically, hash recorded.
+    const std::string rel = run->name + "/epoch-" + std::to_string(epoch + 1) + ".pt";
+    Status written = write_atomically(fs::path(runs.runs_dir()) / rel, [&](const std::string& tmp) {
+      torch::serialize::OutputArchive out, model_out, opt_out;
+      module.save(model_out);
+      optimizer->save(opt_out);
+      out.write("model", model_out);
+      out.write("optimizer", opt_out);
+      out.write("rng", at::detail::getDefaultCPUGenerator().get_state());
+      out.write("epoch", torch::tensor(static_cast<std::int64_t>(epoch + 1)));
+      out.save_to(tmp);
+    });
+    if (!written) return fail(written);
+    if (auto c = runs.add_checkpoint(run->name, epoch + 1, rel); !c) return fail(c.status());
+
+    last = {{"epoch", epoch + 1}, {"train", train_m}, {"val", val_m}};
+    progress.message("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(req.epochs) + " loss " +
+                     std::to_string(train_m["loss"]) + (val_m.empty() ? "" : " val_acc " + std::to_string(val_m["accuracy"])));
+    const double watch = val_m.empty() ? train_m["loss"] : val_m["loss"];
+    if (watch < best_val) {
+      best_val = watch;
+      best_epoch = epoch + 1;
+      since_best = 0;
+    } else if (req.patience > 0 && ++since_best >= req.patience) {
+      ++epoch;
+      last["early_stopped"] = true;
+      break;
+    }
+  }
+  const std::string status = stopped ? core::kRunStopped : core::kRunDone;
+  runs.set_status(run->name, status, stopped ? "stopped at a batch boundary (Ctrl-C); resume with --resume " + run->name
+                                             : "");
+  const auto final_cps = runs.checkpoints(run->name);
+  return Json{{"run", run->name},
+              {"status", status},
+              {"epochs_done", final_cps.empty() ? 0 : final_cps.back().epoch},
+              {"best_epoch", best_epoch},
+              {"metrics", last},
+              {"checkpoint", final_cps.empty() ? "" : (fs::path(runs.runs_dir()) / final_cps.back().file).string()}};
+}
+
+// ---- evaluation ---------------------------------------------------------------------------
+
+Result<Json> run_evaluation(const core::EvalRequest& req, sdk::IProgress& progress) {
+  auto project = core::Project::open(req.project, core::Project::Mode::kReadWrite);
+  if (!project) return project.status();
+  core::DataStore store(*project.value());
+  core::RunStore runs(*project.value());
+  auto run = runs.run(req.run);
+  if (!run) return Status::invalid("no run '" + req.run + "' (see `kohl runs ls`)");
+  const auto train_req = request_from_json(run->config, core::TrainRequest{});
+  const std::string snapshot = req.snapshot.empty() ? run->snapshot : req.snapshot;
+  const auto classes = run->config.value("classes", std::vector<std::string>{});
+  auto cps = runs.checkpoints(run->name);
+  if (cps.empty()) return Status::invalid(run->name + " has no checkpoint yet (train at least one epoch)");
+  const core::CheckpointInfo* cp = &cps.back();
+  if (req.epoch >= 0) {
+    cp = nullptr;
+    for (const auto& c : cps)
+      if (c.epoch == req.epoch) cp = &c;
+    if (!cp) return Status::invalid(run->name + " has no checkpoint of epoch " + std::to_string(req.epoch));
+  }
+  auto path = runs.verify_checkpoint(*cp);
+  if (!path) return path.status();
+
+  std::size_t unlabelled = 0;
+  auto items = items_for(store, snapshot, req.split, train_req.label_set, classes, unlabelled);
+  if (!items) return items.status();
+  if (items.value().empty())
+    return Status::invalid("snapshot '" + snapshot + "' split '" + req.split + "' has no images labelled in '" +
+                           train_req.label_set + "'");
+
+  core::PluginHost host;
+  host.load_dirs(core::PluginHost::default_search_dirs());
+  torch::set_num_threads(std::max(1, req.threads));
+  auto model = make_model(host, train_req.backbone, train_req.backbone_params, static_cast<int>(classes.size()),
+                          train_req.image_size, train_req.seed);
+  if (!model) return model.status();
+  auto& module = model.value().backbone->module();
+  try {
+    torch::serialize::InputArchive in, model_in;
+    in.load_from(path.value());
+    in.read("model", model_in);
+    module.load(model_in);
+  } catch (const std::exception& e) {
+    return Status::invalid(path.value() + ": not a checkpoint Kohl can load: " + e.what());
+  }
+  module.eval();
+  torch::NoGradGuard no_grad;
+
+  sdk::EvalInput input;
+  input.task = "classify";
+  input.classes = classes;
+  input.seed = train_req.seed;
+  const std::string evaluator_id = req.evaluator.empty() ? "org.kohl.eval.classify" : req.evaluator;
+  auto evaluator = host.create<sdk::IEvaluator>(evaluator_id);
+  if (!evaluator) return Status::invalid("evaluator " + evaluator_id + ": " + evaluator.status().message());
+  const core::PluginRecord* erec = host.find(evaluator_id);
+
+  progress.phase("predict " + run->name, static_cast<std::int64_t>(items.value().size()));
+  std::vector<std::vector<double>> probs_of(items.value().size());
+  std::vector<std::int64_t> pred_of(items.value().size());
+  {
+    Loader loader(items.value(), plan_epoch(items.value().size(), 32, 0, 0, false), train_req.image_size, req.threads,
+                  4, 0, 0, {});
+    Batch b;
+    while (loader.next(b)) {
+      if (!b.error.empty()) return Status::io_error(b.error);
+      auto logits = model.value().backbone->forward(b.images);
+      if (!logits.defined()) return Status::error(train_req.backbone + ": forward failed (its message is in the log)");
+      auto p = torch::softmax(logits, 1).to(torch::kFloat64).contiguous();
+      const double* d = p.data_ptr<double>();
+      for (std::size_t i = 0; i < b.items.size(); ++i) {
+        std::vector<double> row(d + i * classes.size(), d + (i + 1) * classes.size());
+        pred_of[b.items[i]] = std::max_element(row.begin(), row.end()) - row.begin();
+        probs_of[b.items[i]] = std::move(row);
+      }
+      progress.advance(static_cast<std::int64_t>(b.items.size()));
+      if (progress.cancelled()) return Status::cancelled("evaluation cancelled");
+    }
+  }
+  std::vector<std::pair<std::int64_t, Json>> records;
+  for (std::size_t i = 0; i < items.value().size(); ++i) {
+    const Item& it = items.value()[i];
+    sdk::Prediction p;
+    p.sample_id = std::to_string(it.image);
+    p.truth = it.target;
+    p.predicted = pred_of[i];
+    p.probs = probs_of[i];
+    p.band = it.band;
+    input.predictions.push_back(p);
+    records.push_back({it.image, {{"truth", classes[static_cast<std::size_t>(it.target)]},
+                                  {"predicted", classes[static_cast<std::size_t>(pred_of[i])]},
+                                  {"probs", probs_of[i]},
+                                  {"band", it.band}}});
+  }
+  auto metrics = evaluator.value()->evaluate(input, progress);
+  if (!metrics) return metrics.status();
+  auto eval_id = runs.add_evaluation(run->name, snapshot, req.split, cp->id,
+                                     evaluator_id + "@" + (erec ? erec->version : std::string("?")), metrics.value(),
+                                     records);
+  if (!eval_id) return eval_id.status();
+
+  if (!req.predictions_csv.empty()) {
+    std::ofstream csv(req.predictions_csv);
+    csv << "sample,true,pred";
+    for (const auto& c : classes) csv << ",p_" << c;
+    csv << "\n";
+    for (std::size_t i = 0; i < items.value().size(); ++i) {
+      const Item& it = items.value()[i];
+      csv << it.image << "," << classes[static_cast<std::size_t>(it.target)] << ","
+          << classes[static_cast<std::size_t>(pred_of[i])];
+      for (double p : probs_of[i]) csv << "," << p;
+      csv << "\n";
+    }
+    if (!csv) return Status::io_error(req.predictions_csv + ": cannot write the predictions");
+  }
+  Json out = metrics.value();
+  out["run"] = run->name;
+  out["snapshot"] = snapshot;
+  out["split"] = req.split;
+  out["evaluation"] = eval_id.value();
+  out["checkpoint_epoch"] = cp->epoch;
+  return out;
+}
+
+}  // namespace
+
+}  // namespace kohl::train
+
+// Entry points for kohl/core/train_api.cpp (dlsym by name). Exceptions never cross them.
+extern "C" __attribute__((visibility("default"))) void kohl_train_run(const kohl::core::TrainRequest* request,
+                                                                      kohl::sdk::IProgress* progress,
+                                                                      kohl::sdk::Result<kohl::sdk::Json>* out) {
+  try {
+    *out = kohl::train::run_training(*request, *progress);
+  } catch (const std::exception& e) {
+    *out = kohl::sdk::Status::error(std::string("training failed: ") + e.what());
+  }
+}
+
+extern "C" __attribute__((visibility("default"))) void kohl_train_evaluate(const kohl::core::EvalRequest* request,
+                                                                           kohl::sdk::IProgress* progress,
+                                                                           kohl::sdk::Result<kohl::sdk::Json>* out) {
+  try {
+    *out = kohl::train::run_evaluation(*request, *progress);
+  } catch (const std::exception& e) {
+    *out = kohl::sdk::Status::error(std::string("evaluation failed: ") + e.what());
+  }
+}
