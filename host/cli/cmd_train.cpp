@@ -54,8 +54,12 @@ void add_train_commands(CLI::App& app, Context& ctx) {
     c->add_option("project", a->r.project, "The project file (*.kohl)")->required();
     c->add_option("--snapshot", a->r.snapshot, "The snapshot to train on (kohl data snapshot)");
     c->add_option("--backbone", a->r.backbone, "Backbone plugin id (kohl plugins list), e.g. org.kohl.backbone.small_cnn");
-    c->add_option("--task", a->r.task, "classify (attributes and recommend: not yet)")->capture_default_str();
+    c->add_option("--task", a->r.task,
+                  "classify (a label set) | recommend (from a bare face, the palette of its made-up twin, in CIELAB)")
+        ->capture_default_str()->check(CLI::IsMember({"classify", "recommend"}));
     c->add_option("--label-set", a->r.label_set, "classify: the label set to learn, e.g. monk");
+    c->add_option("--regions", a->r.regions, "recommend: palette regions to predict (lip eyeshadow blush foundation "
+                                             "eyeliner); default lip")->delimiter(',');
     c->add_option("--epochs", a->r.epochs, "Epochs (default 10; with --resume: train the run up to this many)");
     c->add_option("--batch", a->r.batch, "Batch size")->capture_default_str()->check(CLI::Range(1, 65536));
     c->add_option("--size", a->r.image_size, "Input size: images are resized to SIZE x SIZE")->capture_default_str()
@@ -147,17 +151,38 @@ void add_train_commands(CLI::App& app, Context& ctx) {
         }
         std::cout << j["run"].get<std::string>() << " on " << j["snapshot"].get<std::string>() << "/"
                   << j["split"].get<std::string>() << " (checkpoint of epoch " << j["checkpoint_epoch"] << ")\n";
-        if (j.contains("metrics") && j["metrics"].is_object())
-          for (const auto& [k, v] : j["metrics"].items()) {
-            std::cout << "  " << std::left << std::setw(22) << k;
-            if (v.is_object() && v.contains("value")) {
-              std::cout << v["value"].dump();
-              if (v.contains("ci95")) std::cout << "  (95% CI " << v["ci95"].dump() << ")";
-            } else {
-              std::cout << v.dump();
-            }
+        auto number = [](const Json& v) {
+          if (!v.is_number()) return std::string("-");
+          std::ostringstream os;
+          os << std::fixed << std::setprecision(3) << v.get<double>();
+          return os.str();
+        };
+        auto metric = [&](const Json& v) {
+          if (!v.is_object() || !v.contains("value")) return v.dump();
+          std::string s = number(v["value"]);
+          if (v.contains("ci95") && v["ci95"].is_array())
+            s += "  [" + number(v["ci95"][0]) + ", " + number(v["ci95"][1]) + "]";
+          return s;
+        };
+        if (j.contains("metrics") && j["metrics"].is_object()) {
+          std::cout << "  metric                value  [95% CI]\n";
+          for (const auto& [k, v] : j["metrics"].items())
+            std::cout << "  " << std::left << std::setw(22) << k << metric(v) << "\n";
+        }
+        if (j.contains("by_band") && j["by_band"].is_object()) {
+          std::cout << "  by skin-tone band:\n";
+          for (const auto& [band, b] : j["by_band"].items()) {
+            std::cout << "    " << std::left << std::setw(12) << band << " n " << std::setw(5) << b.value("n", 0);
+            for (const char* k : {"accuracy", "f1_macro", "mean_de"})
+              if (b.contains("metrics") && b["metrics"].contains(k)) std::cout << " " << k << " " << metric(b["metrics"][k]);
             std::cout << "\n";
           }
+        }
+        if (j.contains("band_gap") && j["band_gap"].is_object())
+          for (const auto& [k, g] : j["band_gap"].items())
+            if (g.is_object())
+              std::cout << "  gap in " << k << ": " << number(g["gap"]) << " between " << g.value("best", "")
+                        << " (best) and " << g.value("worst", "") << " (worst)\n";
         return 0;
       };
     });

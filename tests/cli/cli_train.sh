@@ -101,6 +101,26 @@ set -e
 check "truncated checkpoint: exit 1" test $rc -eq 1
 check "truncated checkpoint: the message names the file and says why" grep -q "epoch-3.pt.*truncated or changed" "$tmp/err"
 
+# Recommendation: from the bare face of each synthetic pair, the foundation its made-up twin
+# wears (the makeup plugin draws foundation near the face's own skin tone, so it is learnable).
+q="$tmp/q.kohl"
+"$kohl" project new "$q" --name recommend >/dev/null
+"$kohl" data synth "$tmp/pairs" --count 40 --seed 4 --size 64 --pairs >/dev/null 2>&1
+"$kohl" data import "$q" "$tmp/pairs" --format kohl >/dev/null 2>&1
+"$kohl" data split "$q" --ratios 0.6,0.2,0.2 --by-subject --seed 1 >/dev/null
+"$kohl" data snapshot "$q" v1 >/dev/null
+"$kohl" train "$q" --snapshot v1 --backbone org.kohl.backbone.small_cnn --task recommend --regions foundation \
+  --epochs 2 --size 64 --batch 8 --seed 2 --json >"$tmp/rec.json" 2>/dev/null
+check "recommend: trained, validation CIEDE2000 logged" pyjson "$tmp/rec.json" "
+assert d['status'] == 'done' and d['metrics']['val']['mean_de'] > 0, d"
+"$kohl" eval "$q" run-1 --split test --predictions-out "$tmp/rec.csv" --json >"$tmp/rec-eval.json" 2>/dev/null
+check "recommend eval: CIEDE2000 per region with intervals" pyjson "$tmp/rec-eval.json" "
+assert d['task'] == 'recommend' and d['regions'] == ['foundation'], d
+m = d['metrics']['mean_de']; assert m['value'] > 0 and m['ci95'][0] <= m['value'] <= m['ci95'][1], m
+assert 'foundation' in d['per_region'], d['per_region']"
+check "recommend predictions CSV" test "$(head -1 "$tmp/rec.csv")" = \
+  "sample,foundation_true_L,foundation_true_a,foundation_true_b,foundation_pred_L,foundation_pred_a,foundation_pred_b"
+
 # The CLI itself does not link LibTorch: it loads libkohl_train.so only to train.
 check "kohl does not link LibTorch" bash -c "! ldd '$kohl' | grep -q libtorch"
 

@@ -4,7 +4,8 @@
 
 #include <filesystem>
 #include <mutex>
-#include <system_error>
+
+#include "load_beside.hpp"
 
 namespace kohl::core::codecs {
 
@@ -28,22 +29,8 @@ const Library& library() {
   static Library lib;
   static std::once_flag once;
   std::call_once(once, [] {
-    std::error_code ec;
-    const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-    void* handle = nullptr;
-    std::string tried;
-    if (!ec) {
-      const auto beside = exe.parent_path().parent_path() / "lib" / "libkohl_codecs.so";
-      tried = beside.string();
-      handle = ::dlopen(beside.c_str(), RTLD_NOW | RTLD_LOCAL);
-    }
-    if (!handle) handle = ::dlopen("libkohl_codecs.so", RTLD_NOW | RTLD_LOCAL);
-    if (!handle) {
-      const char* why = ::dlerror();
-      lib.error = "image codecs unavailable: cannot load libkohl_codecs.so (tried " + tried + " and the library path)" +
-                  (why ? std::string(": ") + why : std::string());
-      return;
-    }
+    void* handle = detail::load_beside("libkohl_codecs.so", "image codecs", lib.error);
+    if (!handle) return;
     lib.decode = reinterpret_cast<DecodeFn>(::dlsym(handle, "kohl_codecs_decode"));
     lib.encode = reinterpret_cast<EncodeFn>(::dlsym(handle, "kohl_codecs_encode"));
     lib.read = reinterpret_cast<ReadFn>(::dlsym(handle, "kohl_codecs_read"));

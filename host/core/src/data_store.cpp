@@ -292,6 +292,21 @@ void set_undo_step(SQLite::Database& db, std::optional<std::int64_t> step) {
   if (step) db.exec("INSERT INTO temp._kohl_undo_step VALUES(" + std::to_string(*step) + ")");
 }
 
+// Binds one attribute row (image_id, name, num, text, annotator) to an INSERT into attributes.
+void bind_attribute(SQLite::Statement& q, std::int64_t image, const std::string& name, const sdk::AttributeValue& v,
+                    const std::string& who) {
+  q.bind(1, image);
+  q.bind(2, name);
+  if (const double* d = std::get_if<double>(&v)) {
+    q.bind(3, *d);
+    q.bind(4);
+  } else {
+    q.bind(3);
+    q.bind(4, std::get<std::string>(v));
+  }
+  q.bind(5, who);
+}
+
 // A stored mask (PNG blob) as a RegionMask; an undecodable blob gives an empty label image.
 sdk::RegionMask mask_from_blob(const SQLite::Column& column, const std::string& label_map) {
   const auto* p = static_cast<const std::uint8_t*>(column.getBlob());
@@ -583,16 +598,7 @@ sdk::Result<ImportReport> DataStore::ingest(ImportBatch batch, const ImportOptio
         ins_label.reset();
       }
       for (const auto& [name, v] : e.attributes) {
-        ins_attr.bind(1, image_id);
-        ins_attr.bind(2, name);
-        if (const double* d = std::get_if<double>(&v)) {
-          ins_attr.bind(3, *d);
-          ins_attr.bind(4);
-        } else {
-          ins_attr.bind(3);
-          ins_attr.bind(4, std::get<std::string>(v));
-        }
-        ins_attr.bind(5, who);
+        bind_attribute(ins_attr, image_id, name, v, who);
         ins_attr.exec();
         ins_attr.reset();
       }
@@ -1004,16 +1010,7 @@ Status DataStore::set_attribute(std::int64_t image, const std::string& name, con
     SQLite::Statement q(db, "INSERT INTO attributes(image_id, name, num, text, annotator) VALUES (?,?,?,?,?) "
                             "ON CONFLICT(image_id, name) DO UPDATE SET num = excluded.num, text = excluded.text, "
                             "annotator = excluded.annotator");
-    q.bind(1, image);
-    q.bind(2, name);
-    if (const double* d = std::get_if<double>(&v)) {
-      q.bind(3, *d);
-      q.bind(4);
-    } else {
-      q.bind(3);
-      q.bind(4, std::get<std::string>(v));
-    }
-    q.bind(5, who);
+    bind_attribute(q, image, name, v, who);
     q.exec();
   });
 }
@@ -1111,16 +1108,7 @@ Status DataStore::write_annotations(const std::vector<AnnotationUpdate>& updates
         run(ins_mask);
       }
       for (const auto& [name, v] : u.attributes) {
-        ins_attr.bind(1, u.image);
-        ins_attr.bind(2, name);
-        if (const double* d = std::get_if<double>(&v)) {
-          ins_attr.bind(3, *d);
-          ins_attr.bind(4);
-        } else {
-          ins_attr.bind(3);
-          ins_attr.bind(4, std::get<std::string>(v));
-        }
-        ins_attr.bind(5, annotator);
+        bind_attribute(ins_attr, u.image, name, v, annotator);
         run(ins_attr);
       }
       for (const auto& [set, cls] : u.labels) {

@@ -3,8 +3,9 @@
 
 #include <dlfcn.h>
 
-#include <filesystem>
 #include <mutex>
+
+#include "load_beside.hpp"
 
 namespace kohl::core {
 
@@ -23,22 +24,8 @@ const Library& library() {
   static Library lib;
   static std::once_flag once;
   std::call_once(once, [] {
-    std::error_code ec;
-    const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-    void* handle = nullptr;
-    std::string tried;
-    if (!ec) {
-      const auto beside = exe.parent_path().parent_path() / "lib" / "libkohl_train.so";
-      tried = beside.string();
-      handle = ::dlopen(beside.c_str(), RTLD_NOW | RTLD_LOCAL);
-    }
-    if (!handle) handle = ::dlopen("libkohl_train.so", RTLD_NOW | RTLD_LOCAL);
-    if (!handle) {
-      const char* why = ::dlerror();
-      lib.error = "training unavailable: cannot load libkohl_train.so (tried " + tried + " and the library path)" +
-                  (why ? std::string(": ") + why : std::string());
-      return;
-    }
+    void* handle = detail::load_beside("libkohl_train.so", "training", lib.error);
+    if (!handle) return;
     lib.train = reinterpret_cast<TrainFn>(::dlsym(handle, "kohl_train_run"));
     lib.evaluate = reinterpret_cast<EvalFn>(::dlsym(handle, "kohl_train_evaluate"));
     if (!lib.train || !lib.evaluate) lib.error = "training unavailable: libkohl_train.so lacks an entry point";

@@ -38,6 +38,7 @@
 #include "kohl/core/train_api.hpp"
 #include "kohl/core/version.hpp"
 #include "kohl/sdk/backbone.hpp"
+#include "kohl/sdk/color.hpp"
 
 namespace kohl::train {
 
@@ -54,7 +55,8 @@ namespace {
 struct Item {
   std::int64_t image = 0;
   std::string path;
-  std::int64_t target = -1;  // class index
+  std::int64_t target = -1;  // classify: class index
+  std::vector<float> values; // recommend: CIELAB triples, one per region (the reference palette)
   sdk::Sample sample;        // annotations (no pixels), for augmenters
   std::string band;          // skin-tone band for per-band metrics
 };
@@ -90,10 +92,13 @@ std::vector<std::vector<std::size_t>> plan_epoch(std::size_t n, int batch, std::
 
 struct Batch {
   torch::Tensor images;   // N,3,S,S float, normalised
-  torch::Tensor targets;  // N int64
+  torch::Tensor targets;  // N int64 (classify) or N,T float (recommend: CIELAB / kLabScale)
   std::vector<std::size_t> items;
   std::string error;      // a sample that could not be read: the message names its file
 };
+
+// Regression targets are CIELAB divided by this, so they are of order 1 like the inputs.
+constexpr float kLabScale = 100.0f;
 
 // ImageNet normalisation in RGB order (what torchvision-trained habits expect); recorded in
 // the run's config as the preprocessing.
@@ -156,9 +161,10 @@ class Loader {
     b.items = idx;
     const auto n = static_cast<std::int64_t>(idx.size());
     b.images = torch::empty({n, 3, size_, size_}, torch::kFloat32);
-    b.targets = torch::empty({n}, torch::kInt64);
+    const bool regress = !items_.empty() && !items_[idx.front()].values.empty();
+    const auto t = regress ? static_cast<std::int64_t>(items_[idx.front()].values.size()) : 0;
+    b.targets = regress ? torch::empty({n, t}, torch::kFloat32) : torch::empty({n}, torch::kInt64);
     float* dst = b.images.data_ptr<float>();
-    auto* tgt = b.targets.data_ptr<std::int64_t>();
     const std::size_t plane = static_cast<std::size_t>(size_) * static_cast<std::size_t>(size_);
     for (std::int64_t i = 0; i < n; ++i) {
       const Item& it = items_[idx[static_cast<std::size_t>(i)]];
@@ -191,7 +197,12 @@ class Loader {
           out[2 * plane + o] = (row[x][0] / 255.0f - kMean[2]) / kStd[2];
         }
       }
-      tgt[i] = it.target;
+      if (regress) {
+        float* v = b.targets.data_ptr<float>() + i * t;
+        for (std::int64_t k = 0; k < t; ++k) v[k] = it.values[static_cast<std::size_t>(k)] / kLabScale;
+      } else {
+        b.targets.data_ptr<std::int64_t>()[i] = it.target;
+      }
     }
     return b;
   }
@@ -255,6 +266,68 @@ Result<std::vector<Item>> items_for(core::DataStore& store, const std::string& s
   return out;
 }
 
+// Recommendation: the bare image of each bare/made-up pair is the input; the palette the
+// made-up twin wears (palette_<region>_l/_a/_b attributes, as `kohl data synth --pairs`
+// records them) is the target. Pairs without every requested region are skipped.
+Result<std::vector<Item>> recommend_items(core::DataStore& store, const std::string& snapshot, const std::string& split,
+                                          const std::vector<std::string>& regions, std::size_t& skipped) {
+  auto entries = store.snapshot_entries(snapshot, split, false);
+  if (!entries) return entries.status();
+  std::map<std::string, const core::ImageEntry*> made_up;
+  for (const auto& e : entries.value())
+    if (e.pair_role == "makeup") made_up[e.pair_group] = &e;
+  std::vector<Item> out;
+  skipped = 0;
+  for (const auto& e : entries.value()) {
+    if (e.pair_role != "bare") continue;
+    auto m = made_up.find(e.pair_group);
+    std::vector<float> values;
+    bool complete = m != made_up.end();
+    for (std::size_t r = 0; complete && r < regions.size(); ++r)
+      for (const char* c : {"_l", "_a", "_b"}) {
+        auto a = m->second->attributes.find("palette_" + regions[r] + c);
+        const double* d = a == m->second->attributes.end() ? nullptr : std::get_if<double>(&a->second);
+        if (!d) {
+          complete = false;
+          break;
+        }
+        values.push_back(static_cast<float>(*d));
+      }
+    if (!complete) {
+      ++skipped;
+      continue;
+    }
+    Item item;
+    item.image = e.id;
+    item.path = e.path;
+    item.values = std::move(values);
+    item.band = band_of(e);
+    item.sample.id = std::to_string(e.id);
+    item.sample.labels = e.labels;
+    item.sample.attributes = e.attributes;
+    item.sample.landmarks = e.landmarks;
+    item.sample.boxes = e.boxes;
+    out.push_back(std::move(item));
+  }
+  return out;
+}
+
+// Mean CIEDE2000 over the regions of a batch: predictions and targets N,T in Lab/kLabScale.
+double mean_delta_e(const torch::Tensor& pred, const torch::Tensor& target, double& count) {
+  auto p = pred.to(torch::kFloat64).contiguous(), t = target.to(torch::kFloat64).contiguous();
+  const double* a = p.data_ptr<double>();
+  const double* b = t.data_ptr<double>();
+  double sum = 0;
+  count = 0;
+  for (std::int64_t i = 0; i + 2 < p.numel(); i += 3) {
+    const sdk::color::Lab x{a[i] * kLabScale, a[i + 1] * kLabScale, a[i + 2] * kLabScale};
+    const sdk::color::Lab y{b[i] * kLabScale, b[i + 1] * kLabScale, b[i + 2] * kLabScale};
+    sum += sdk::color::ciede2000(y, x);
+    count += 1;
+  }
+  return sum;
+}
+
 // ---- checkpoints --------------------------------------------------------------------------
 
 // Writes beside, fsyncs, renames: a checkpoint is whole or absent, even after kill -9.
@@ -311,6 +384,7 @@ Json request_json(const core::TrainRequest& r) {
           {"lr", r.lr},                 {"momentum", r.momentum},               {"weight_decay", r.weight_decay},
           {"schedule", r.schedule},     {"warmup_epochs", r.warmup_epochs},     {"clip_grad_norm", r.clip_grad_norm},
           {"class_weights", r.class_weights}, {"patience", r.patience},         {"augmenters", r.augmenters},
+          {"regions", r.regions},
           {"device", r.device},         {"threads", r.threads}};
 }
 
@@ -334,6 +408,7 @@ core::TrainRequest request_from_json(const Json& j, const core::TrainRequest& ba
   r.class_weights = j.value("class_weights", r.class_weights);
   r.patience = j.value("patience", r.patience);
   r.augmenters = j.value("augmenters", std::vector<std::string>{});
+  r.regions = j.value("regions", std::vector<std::string>{"lip"});
   r.device = j.value("device", r.device);
   r.threads = j.value("threads", r.threads);
   return r;
@@ -360,8 +435,8 @@ struct Model {
   Json params;
 };
 
-Result<Model> make_model(core::PluginHost& host, const std::string& id, const Json& params, int classes, int size,
-                         std::uint64_t seed) {
+Result<Model> make_model(core::PluginHost& host, const std::string& id, const Json& params, int outputs, int size,
+                         std::uint64_t seed, bool regress = false) {
   const core::PluginRecord* rec = host.find(id);
   if (!rec || !rec->descriptor)
     return Status::invalid("no backbone plugin '" + id + "' loaded (see `kohl plugins list`; plugins are found in "
@@ -378,8 +453,8 @@ Result<Model> make_model(core::PluginHost& host, const std::string& id, const Js
   cfg.in_channels = 3;
   cfg.height = size;
   cfg.width = size;
-  cfg.num_outputs = classes;
-  cfg.head = sdk::HeadKind::kClassify;
+  cfg.num_outputs = outputs;
+  cfg.head = regress ? sdk::HeadKind::kRegress : sdk::HeadKind::kClassify;
   if (Status s = m.backbone->build(cfg); !s) return Status::invalid(id + ": build failed: " + s.message());
   return m;
 }
@@ -405,9 +480,11 @@ Result<Json> run_training(const core::TrainRequest& req_in, sdk::IProgress& prog
     cps = runs.checkpoints(run->name);
   }
   if (req.epochs == 0) req.epochs = 10;
-  if (req.task != "classify")
-    return Status::unsupported("task '" + req.task + "': this Kohl trains classify only so far");
-  if (req.label_set.empty()) return Status::invalid("--label-set is required for --task classify");
+  const bool regress = req.task == "recommend";
+  if (req.task != "classify" && !regress)
+    return Status::unsupported("task '" + req.task + "': this Kohl trains classify and recommend (attributes: not yet)");
+  if (!regress && req.label_set.empty()) return Status::invalid("--label-set is required for --task classify");
+  if (regress && req.regions.empty()) return Status::invalid("--regions is required for --task recommend");
   if (req.epochs < 1 || req.batch < 1 || req.image_size < 16)
     return Status::invalid("--epochs and --batch must be at least 1 and --size at least 16");
   if (req.device == "cuda" && !torch::cuda::is_available())
@@ -416,25 +493,41 @@ Result<Json> run_training(const core::TrainRequest& req_in, sdk::IProgress& prog
   const torch::Device device(req.device == "cuda" ? torch::kCUDA : torch::kCPU);
   torch::set_num_threads(std::max(1, req.threads));
 
-  auto sets = store.label_sets();
-  auto set = sets.find(req.label_set);
-  if (set == sets.end() || set->second.empty())
-    return Status::invalid("no label set '" + req.label_set + "' in the project (see `kohl data ls`)");
-  const std::vector<std::string> classes = set->second;
+  // classify: the label set's classes; recommend: the palette regions, 3 values each.
+  std::vector<std::string> classes;
+  if (!regress) {
+    auto sets = store.label_sets();
+    auto set = sets.find(req.label_set);
+    if (set == sets.end() || set->second.empty())
+      return Status::invalid("no label set '" + req.label_set + "' in the project (see `kohl data ls`)");
+    classes = set->second;
+  } else {
+    for (const auto& r : req.regions)
+      if (r != "lip" && r != "eyeshadow" && r != "blush" && r != "foundation" && r != "eyeliner")
+        return Status::invalid("region '" + r + "': expected lip, eyeshadow, blush, foundation or eyeliner");
+    classes = req.regions;
+  }
+  const int outputs = static_cast<int>(regress ? 3 * classes.size() : classes.size());
 
   std::size_t unlabelled_train = 0, unlabelled_val = 0;
-  auto train_items = items_for(store, req.snapshot, "train", req.label_set, classes, unlabelled_train);
+  auto load_items = [&](const std::string& split, std::size_t& skipped) {
+    return regress ? recommend_items(store, req.snapshot, split, req.regions, skipped)
+                   : items_for(store, req.snapshot, split, req.label_set, classes, skipped);
+  };
+  auto train_items = load_items("train", unlabelled_train);
   if (!train_items) return train_items.status();
-  auto val_items = items_for(store, req.snapshot, "val", req.label_set, classes, unlabelled_val);
+  auto val_items = load_items("val", unlabelled_val);
   if (!val_items) return val_items.status();
   if (train_items.value().empty())
-    return Status::invalid("snapshot '" + req.snapshot + "' has no training images labelled in '" + req.label_set +
-                           "' (split the data with `kohl data split`, then snapshot again)");
+    return Status::invalid(
+        regress ? "snapshot '" + req.snapshot + "' has no training pairs (bare + made-up with palette_<region> attributes "
+                                                "for every region of --regions; make them with `kohl data synth --pairs`)"
+                : "snapshot '" + req.snapshot + "' has no training images labelled in '" + req.label_set +
+                      "' (split the data with `kohl data split`, then snapshot again)");
 
   core::PluginHost host;
   host.load_dirs(core::PluginHost::default_search_dirs());
-  auto model = make_model(host, req.backbone, req.backbone_params, static_cast<int>(classes.size()), req.image_size,
-                          req.seed);
+  auto model = make_model(host, req.backbone, req.backbone_params, outputs, req.image_size, req.seed, regress);
   if (!model) return model.status();
   std::vector<std::shared_ptr<sdk::IAugmenter>> augmenters;
   for (const auto& id : req.augmenters) {
@@ -448,7 +541,7 @@ Result<Json> run_training(const core::TrainRequest& req_in, sdk::IProgress& prog
 
   // Class weights: inverse frequency over the training split, normalised to mean 1.
   torch::Tensor weights;
-  if (req.class_weights) {
+  if (req.class_weights && !regress) {
     std::vector<double> count(classes.size(), 0.0);
     for (const auto& it : train_items.value()) count[static_cast<std::size_t>(it.target)] += 1;
     weights = torch::empty({static_cast<std::int64_t>(classes.size())});
@@ -534,14 +627,16 @@ Result<Json> run_training(const core::TrainRequest& req_in, sdk::IProgress& prog
         optimizer->zero_grad();
         auto logits = model.value().backbone->forward(x);
         if (!logits.defined()) return fail(Status::error(req.backbone + ": forward failed (its message is in the log)"));
-        auto loss = weights.defined() ? torch::nn::functional::cross_entropy(
-                                            logits, y, torch::nn::functional::CrossEntropyFuncOptions().weight(weights))
-                                      : torch::nn::functional::cross_entropy(logits, y);
+        auto loss = regress ? torch::mse_loss(logits, y)
+                    : weights.defined()
+                        ? torch::nn::functional::cross_entropy(
+                              logits, y, torch::nn::functional::CrossEntropyFuncOptions().weight(weights))
+                        : torch::nn::functional::cross_entropy(logits, y);
         loss.backward();
         if (req.clip_grad_norm > 0) torch::nn::utils::clip_grad_norm_(module.parameters(), req.clip_grad_norm);
         optimizer->step();
         loss_sum += loss.item<double>() * static_cast<double>(b.items.size());
-        correct += logits.argmax(1).eq(y).sum().item<std::int64_t>();
+        if (!regress) correct += logits.argmax(1).eq(y).sum().item<std::int64_t>();
         seen += static_cast<std::int64_t>(b.items.size());
         progress.advance(1);
         if (progress.cancelled()) {
@@ -553,14 +648,14 @@ Result<Json> run_training(const core::TrainRequest& req_in, sdk::IProgress& prog
     if (stopped) break;  // the epoch is not complete: resume starts it again from the last checkpoint
     const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
     std::map<std::string, double> train_m = {{"loss", loss_sum / std::max<std::int64_t>(1, seen)},
-                                             {"accuracy", static_cast<double>(correct) / std::max<std::int64_t>(1, seen)},
                                              {"lr", lr},
                                              {"images_per_s", seen / std::max(1e-9, secs)}};
+    if (!regress) train_m["accuracy"] = static_cast<double>(correct) / std::max<std::int64_t>(1, seen);
     std::map<std::string, double> val_m;
     if (!val_items.value().empty()) {
       torch::NoGradGuard no_grad;
       module.eval();
-      double vloss = 0;
+      double vloss = 0, de_sum = 0, de_count = 0;
       std::int64_t vcorrect = 0, vseen = 0;
       Loader loader(val_items.value(), plan_epoch(val_items.value().size(), req.batch, req.seed, epoch, false),
                     req.image_size, req.threads, 4, req.seed, epoch, {});
@@ -570,12 +665,20 @@ Result<Json> run_training(const core::TrainRequest& req_in, sdk::IProgress& prog
         auto x = b.images.to(device), y = b.targets.to(device);
         auto logits = model.value().backbone->forward(x);
         if (!logits.defined()) return fail(Status::error(req.backbone + ": forward failed (its message is in the log)"));
-        vloss += torch::nn::functional::cross_entropy(logits, y).item<double>() * static_cast<double>(b.items.size());
-        vcorrect += logits.argmax(1).eq(y).sum().item<std::int64_t>();
+        if (regress) {
+          vloss += torch::mse_loss(logits, y).item<double>() * static_cast<double>(b.items.size());
+          double n = 0;
+          de_sum += mean_delta_e(logits, y, n);
+          de_count += n;
+        } else {
+          vloss += torch::nn::functional::cross_entropy(logits, y).item<double>() * static_cast<double>(b.items.size());
+          vcorrect += logits.argmax(1).eq(y).sum().item<std::int64_t>();
+        }
         vseen += static_cast<std::int64_t>(b.items.size());
       }
-      val_m = {{"loss", vloss / std::max<std::int64_t>(1, vseen)},
-               {"accuracy", static_cast<double>(vcorrect) / std::max<std::int64_t>(1, vseen)}};
+      val_m = {{"loss", vloss / std::max<std::int64_t>(1, vseen)}};
+      if (regress) val_m["mean_de"] = de_sum / std::max(1.0, de_count);
+      else val_m["accuracy"] = static_cast<double>(vcorrect) / std::max<std::int64_t>(1, vseen);
     }
     if (Status s = runs.log_metrics(run->name, epoch + 1, "train", train_m); !s) return fail(s);
     if (!val_m.empty())
@@ -598,7 +701,10 @@ Result<Json> run_training(const core::TrainRequest& req_in, sdk::IProgress& prog
 
     last = {{"epoch", epoch + 1}, {"train", train_m}, {"val", val_m}};
     progress.message("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(req.epochs) + " loss " +
-                     std::to_string(train_m["loss"]) + (val_m.empty() ? "" : " val_acc " + std::to_string(val_m["accuracy"])));
+                     std::to_string(train_m["loss"]) +
+                     (val_m.empty() ? ""
+                      : regress     ? " val_mean_dE " + std::to_string(val_m["mean_de"])
+                                    : " val_acc " + std::to_string(val_m["accuracy"])));
     const double watch = val_m.empty() ? train_m["loss"] : val_m["loss"];
     if (watch < best_val) {
       best_val = watch;
@@ -646,18 +752,22 @@ Result<Json> run_evaluation(const core::EvalRequest& req, sdk::IProgress& progre
   auto path = runs.verify_checkpoint(*cp);
   if (!path) return path.status();
 
+  const bool regress = run->task == "recommend";
   std::size_t unlabelled = 0;
-  auto items = items_for(store, snapshot, req.split, train_req.label_set, classes, unlabelled);
+  auto items = regress ? recommend_items(store, snapshot, req.split, train_req.regions, unlabelled)
+                       : items_for(store, snapshot, req.split, train_req.label_set, classes, unlabelled);
   if (!items) return items.status();
   if (items.value().empty())
-    return Status::invalid("snapshot '" + snapshot + "' split '" + req.split + "' has no images labelled in '" +
-                           train_req.label_set + "'");
+    return Status::invalid("snapshot '" + snapshot + "' split '" + req.split + "' has no " +
+                           (regress ? std::string("bare/made-up pairs with the run's regions")
+                                    : "images labelled in '" + train_req.label_set + "'"));
 
   core::PluginHost host;
   host.load_dirs(core::PluginHost::default_search_dirs());
   torch::set_num_threads(std::max(1, req.threads));
-  auto model = make_model(host, train_req.backbone, train_req.backbone_params, static_cast<int>(classes.size()),
-                          train_req.image_size, train_req.seed);
+  const int outputs = static_cast<int>(regress ? 3 * classes.size() : classes.size());
+  auto model = make_model(host, train_req.backbone, train_req.backbone_params, outputs, train_req.image_size,
+                          train_req.seed, regress);
   if (!model) return model.status();
   auto& module = model.value().backbone->module();
   try {
@@ -672,10 +782,11 @@ Result<Json> run_evaluation(const core::EvalRequest& req, sdk::IProgress& progre
   torch::NoGradGuard no_grad;
 
   sdk::EvalInput input;
-  input.task = "classify";
+  input.task = regress ? "recommend" : "classify";
   input.classes = classes;
   input.seed = train_req.seed;
-  const std::string evaluator_id = req.evaluator.empty() ? "org.kohl.eval.classify" : req.evaluator;
+  const std::string evaluator_id =
+      !req.evaluator.empty() ? req.evaluator : regress ? "org.kohl.eval.recommend" : "org.kohl.eval.classify";
   auto evaluator = host.create<sdk::IEvaluator>(evaluator_id);
   if (!evaluator) return Status::invalid("evaluator " + evaluator_id + ": " + evaluator.status().message());
   const core::PluginRecord* erec = host.find(evaluator_id);
@@ -691,12 +802,13 @@ Result<Json> run_evaluation(const core::EvalRequest& req, sdk::IProgress& progre
       if (!b.error.empty()) return Status::io_error(b.error);
       auto logits = model.value().backbone->forward(b.images);
       if (!logits.defined()) return Status::error(train_req.backbone + ": forward failed (its message is in the log)");
-      auto p = torch::softmax(logits, 1).to(torch::kFloat64).contiguous();
+      auto p = (regress ? logits * kLabScale : torch::softmax(logits, 1)).to(torch::kFloat64).contiguous();
       const double* d = p.data_ptr<double>();
+      const auto width = static_cast<std::size_t>(outputs);
       for (std::size_t i = 0; i < b.items.size(); ++i) {
-        std::vector<double> row(d + i * classes.size(), d + (i + 1) * classes.size());
-        pred_of[b.items[i]] = std::max_element(row.begin(), row.end()) - row.begin();
-        probs_of[b.items[i]] = std::move(row);
+        std::vector<double> row(d + i * width, d + (i + 1) * width);
+        pred_of[b.items[i]] = regress ? -1 : std::max_element(row.begin(), row.end()) - row.begin();
+        probs_of[b.items[i]] = std::move(row);  // recommend: the predicted CIELAB values
       }
       progress.advance(static_cast<std::int64_t>(b.items.size()));
       if (progress.cancelled()) return Status::cancelled("evaluation cancelled");
@@ -707,15 +819,21 @@ Result<Json> run_evaluation(const core::EvalRequest& req, sdk::IProgress& progre
     const Item& it = items.value()[i];
     sdk::Prediction p;
     p.sample_id = std::to_string(it.image);
-    p.truth = it.target;
-    p.predicted = pred_of[i];
-    p.probs = probs_of[i];
     p.band = it.band;
+    if (regress) {
+      p.values = probs_of[i];
+      p.targets.assign(it.values.begin(), it.values.end());
+      records.push_back({it.image, {{"targets", p.targets}, {"values", p.values}, {"band", it.band}}});
+    } else {
+      p.truth = it.target;
+      p.predicted = pred_of[i];
+      p.probs = probs_of[i];
+      records.push_back({it.image, {{"truth", classes[static_cast<std::size_t>(it.target)]},
+                                    {"predicted", classes[static_cast<std::size_t>(pred_of[i])]},
+                                    {"probs", probs_of[i]},
+                                    {"band", it.band}}});
+    }
     input.predictions.push_back(p);
-    records.push_back({it.image, {{"truth", classes[static_cast<std::size_t>(it.target)]},
-                                  {"predicted", classes[static_cast<std::size_t>(pred_of[i])]},
-                                  {"probs", probs_of[i]},
-                                  {"band", it.band}}});
   }
   auto metrics = evaluator.value()->evaluate(input, progress);
   if (!metrics) return metrics.status();
@@ -726,15 +844,30 @@ Result<Json> run_evaluation(const core::EvalRequest& req, sdk::IProgress& progre
 
   if (!req.predictions_csv.empty()) {
     std::ofstream csv(req.predictions_csv);
-    csv << "sample,true,pred";
-    for (const auto& c : classes) csv << ",p_" << c;
-    csv << "\n";
-    for (std::size_t i = 0; i < items.value().size(); ++i) {
-      const Item& it = items.value()[i];
-      csv << it.image << "," << classes[static_cast<std::size_t>(it.target)] << ","
-          << classes[static_cast<std::size_t>(pred_of[i])];
-      for (double p : probs_of[i]) csv << "," << p;
+    if (regress) {  // sample, then per region the reference and the predicted L*, a*, b*
+      csv << "sample";
+      for (const auto& r : classes)
+        for (const char* c : {"L", "a", "b"}) csv << "," << r << "_true_" << c;
+      for (const auto& r : classes)
+        for (const char* c : {"L", "a", "b"}) csv << "," << r << "_pred_" << c;
       csv << "\n";
+      for (std::size_t i = 0; i < items.value().size(); ++i) {
+        csv << items.value()[i].image;
+        for (float v : items.value()[i].values) csv << "," << v;
+        for (double v : probs_of[i]) csv << "," << v;
+        csv << "\n";
+      }
+    } else {
+      csv << "sample,true,pred";
+      for (const auto& c : classes) csv << ",p_" << c;
+      csv << "\n";
+      for (std::size_t i = 0; i < items.value().size(); ++i) {
+        const Item& it = items.value()[i];
+        csv << it.image << "," << classes[static_cast<std::size_t>(it.target)] << ","
+            << classes[static_cast<std::size_t>(pred_of[i])];
+        for (double p : probs_of[i]) csv << "," << p;
+        csv << "\n";
+      }
     }
     if (!csv) return Status::io_error(req.predictions_csv + ": cannot write the predictions");
   }

@@ -22,8 +22,9 @@ struct TrainRequest {
   std::string snapshot;                          // the frozen data (kohl data snapshot)
   std::string backbone;                          // plugin id, e.g. org.kohl.backbone.small_cnn
   sdk::Json backbone_params = sdk::Json::object();  // --set key=value, validated by its schema
-  std::string task = "classify";                 // classify (attributes, recommend: later)
+  std::string task = "classify";                 // classify | recommend (attributes: later)
   std::string label_set;                         // classify: the label set to learn
+  std::vector<std::string> regions = {"lip"};    // recommend: palette regions to predict (CIELAB each)
   int epochs = 0;                                // 0: 10 for a new run, the run's own for --resume
   int batch = 32;
   int image_size = 128;                          // images are resized to image_size^2
