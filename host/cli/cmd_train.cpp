@@ -110,9 +110,13 @@ void add_train_commands(CLI::App& app, Context& ctx) {
         } else {
           std::cout << j["run"].get<std::string>() << "\n";
           std::cerr << j["status"].get<std::string>() << " after " << j["epochs_done"] << " epochs";
-          if (j["metrics"].contains("val") && !j["metrics"]["val"].empty())
-            std::cerr << "; val accuracy " << std::fixed << std::setprecision(3)
-                      << j["metrics"]["val"].value("accuracy", 0.0) << ", val loss " << j["metrics"]["val"].value("loss", 0.0);
+          if (j["metrics"].contains("val") && !j["metrics"]["val"].empty()) {
+            const Json& v = j["metrics"]["val"];
+            std::cerr << std::fixed << std::setprecision(3);
+            if (v.contains("accuracy")) std::cerr << "; val accuracy " << v["accuracy"].get<double>();
+            if (v.contains("mean_de")) std::cerr << "; val mean CIEDE2000 " << v["mean_de"].get<double>();
+            std::cerr << ", val loss " << v.value("loss", 0.0);
+          }
           std::cerr << "\n";
         }
         return j["status"] == core::kRunStopped ? 130 : 0;
