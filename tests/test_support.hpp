@@ -1,11 +1,16 @@
 // Helpers shared by the Catch2 suites: where the build put things, scratch folders.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
 #include <string>
+#include <string_view>
+
+#include "kohl/sdk/progress.hpp"
 
 namespace kohl::test {
 
@@ -39,5 +44,20 @@ inline std::string read_file(const std::filesystem::path& p) {
   os << in.rdbuf();
   return os.str();
 }
+
+// An IProgress that says "cancelled" once `allow` items have been advanced (from any thread).
+class CancelAfter final : public sdk::IProgress {
+ public:
+  explicit CancelAfter(std::int64_t allow) : allow_(allow) {}
+  void phase(std::string_view, std::int64_t) override {}
+  void advance(std::int64_t n) override { done_ += n; }
+  void message(std::string_view) override {}
+  bool cancelled() const override { return done_.load() >= allow_; }
+  std::int64_t done() const { return done_.load(); }
+
+ private:
+  std::int64_t allow_;
+  std::atomic<std::int64_t> done_{0};
+};
 
 }  // namespace kohl::test

@@ -3,14 +3,12 @@
 // and runs the engine's step (zero_grad, forward, cross-entropy, backward, Adam lr 1e-3,
 // loss.item(), argmax/eq/sum for the accuracy) on one fixed random batch already in memory:
 // no decoding, no loader. Images/s over STEPS steps after WARMUP steps. Like the engine
-// (host/train/src/trainer.cpp, KeepFreedMemory), freed memory stays in the process
-// (mallopt: no mmap, no trim), so this is the engine's compute, not a different setting.
+// (host/train/src/trainer.cpp), freed memory stays in the process (core::KeepFreedMemory),
+// so this is the engine's compute, not a different setting.
 //
 // Usage: kohl_bench_train [--backbone ID] [--width W] [--size 128] [--batch 32]
 //                         [--threads 2] [--classes 10] [--steps 20] [--warmup 3]
 // Prints `compute_only_images_per_s=X` (and the per-step mean) on stdout.
-#include <malloc.h>
-
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -19,6 +17,7 @@
 
 #include <torch/torch.h>
 
+#include "kohl/core/memory.hpp"
 #include "kohl/core/plugin_host.hpp"
 #include "kohl/sdk/backbone.hpp"
 
@@ -41,8 +40,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  ::mallopt(M_MMAP_MAX, 0);
-  ::mallopt(M_TRIM_THRESHOLD, 2147483647);
+  kohl::core::KeepFreedMemory keep_freed_memory;
   kohl::core::PluginHost host;
   host.load_dirs(kohl::core::PluginHost::default_search_dirs());
   kohl::sdk::Json params = kohl::sdk::Json::object();

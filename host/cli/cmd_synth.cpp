@@ -6,7 +6,6 @@
 #include <optional>
 
 #if defined(__GLIBC__)
-#include <malloc.h>
 #endif
 
 #include <nlohmann/json.hpp>
@@ -14,6 +13,7 @@
 #include "commands.hpp"
 #include "kohl/core/plugin_host.hpp"
 #include "kohl/faces/makeup_client.hpp"
+#include "kohl/core/memory.hpp"
 #include "kohl/faces/synth.hpp"
 #include "progress_bar.hpp"
 
@@ -69,14 +69,8 @@ void add_synth_command(CLI::App& data, Context& ctx) {
         if (!r) return fail("--pairs: " + r.status().message());
         renderer.emplace(std::move(r).value());
       }
-#if defined(__GLIBC__)
-      // The generator allocates and frees a few dozen canvas-sized buffers per face. By
-      // default glibc gives freed memory at the top of the heap back to the kernel and
-      // faults it in again for the next face, which cost a third of the run as system
-      // time; this process is about to exit anyway, so keep it.
-      mallopt(M_MMAP_THRESHOLD, 32 << 20);
-      mallopt(M_TRIM_THRESHOLD, 512 << 20);
-#endif
+      // The generator allocates and frees a few dozen canvas-sized buffers per face.
+      core::KeepFreedMemory keep_freed_memory;
       faces::SynthOptions o;
       o.count = a->count;
       o.seed = a->seed;

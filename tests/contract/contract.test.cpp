@@ -32,20 +32,7 @@ const core::PluginHost& host() {
   return h;
 }
 
-// Cancels after `allow` items have been advanced.
-class CancelAfter final : public sdk::IProgress {
- public:
-  explicit CancelAfter(int allow) : allow_(allow) {}
-  void phase(std::string_view, std::int64_t) override {}
-  void advance(std::int64_t n) override { done_ += static_cast<int>(n); }
-  void message(std::string_view) override {}
-  bool cancelled() const override { return done_ >= allow_; }
-  int done() const { return done_; }
-
- private:
-  int allow_;
-  std::atomic<int> done_{0};
-};
+using test::CancelAfter;
 
 sdk::Sample test_face() {
   sdk::Sample s;

@@ -130,19 +130,7 @@ core::WriteOptions write_options(const core::DataStore& store) {
   return w;
 }
 
-// An IProgress that says "cancelled" after `after` advance() calls (from any thread).
-class CancelAfter final : public sdk::IProgress {
- public:
-  explicit CancelAfter(int after) : after_(after) {}
-  void phase(std::string_view, std::int64_t) override {}
-  void advance(std::int64_t n) override { done_ += n; }
-  void message(std::string_view) override {}
-  bool cancelled() const override { return done_.load() >= after_; }
-
- private:
-  int after_;
-  std::atomic<std::int64_t> done_{0};
-};
+using test::CancelAfter;
 
 }  // namespace
 

@@ -12,7 +12,6 @@
 // (each takes every world-th batch: plan_epoch(..., rank, world)), and only rank 0 writes
 // the project (the Trainer's store calls are the single writer).
 #include <fcntl.h>
-#include <malloc.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -35,6 +34,7 @@
 
 #include "kohl/core/codecs.hpp"
 #include "kohl/core/data_store.hpp"
+#include "kohl/core/memory.hpp"
 #include "kohl/core/plugin_host.hpp"
 #include "kohl/core/runs.hpp"
 #include "kohl/core/train_api.hpp"
@@ -374,29 +374,6 @@ double lr_at(const core::TrainRequest& r, int epoch) {  // epoch is 0-based
   return r.lr;
 }
 
-// While training or evaluating, freed memory stays in the process for the next step instead
-// of going back to the OS. glibc serves blocks above its mmap threshold (at most 32 MiB)
-// with mmap and returns them with munmap, so every step of a ResNet-18 at batch 32 and
-// 128 px (a 32x64x64x64 activation is 32 MiB) mapped, page-faulted and zeroed its largest
-// activations again: ~12% of the time in the kernel (perf, bench/train). Without mmap (the
-// main arena grows with brk) and without trimming, the second step reuses the first one's
-// memory. The previous behaviour is restored (and the heap trimmed) when the job ends;
-// peak memory is unchanged, it is only kept until then.
-class KeepFreedMemory {
- public:
-  KeepFreedMemory() {
-    ::mallopt(M_MMAP_MAX, 0);
-    ::mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
-  }
-  ~KeepFreedMemory() {
-    ::mallopt(M_MMAP_MAX, 65536);             // glibc's defaults
-    ::mallopt(M_TRIM_THRESHOLD, 128 * 1024);
-    ::malloc_trim(0);
-  }
-  KeepFreedMemory(const KeepFreedMemory&) = delete;
-  KeepFreedMemory& operator=(const KeepFreedMemory&) = delete;
-};
-
 void set_lr(torch::optim::Optimizer& opt, double lr) {
   for (auto& g : opt.param_groups()) g.options().set_lr(lr);
 }
@@ -516,7 +493,7 @@ Result<Json> run_training(const core::TrainRequest& req_in, sdk::IProgress& prog
                                "LibTorch with -DCMAKE_PREFIX_PATH)");
   const torch::Device device(req.device == "cuda" ? torch::kCUDA : torch::kCPU);
   torch::set_num_threads(std::max(1, req.threads));
-  KeepFreedMemory keep_freed_memory;
+  core::KeepFreedMemory keep_freed_memory;
 
   // classify: the label set's classes; recommend: the palette regions, 3 values each.
   std::vector<std::string> classes;
@@ -790,7 +767,7 @@ Result<Json> run_evaluation(const core::EvalRequest& req, sdk::IProgress& progre
   core::PluginHost host;
   host.load_dirs(core::PluginHost::default_search_dirs());
   torch::set_num_threads(std::max(1, req.threads));
-  KeepFreedMemory keep_freed_memory;
+  core::KeepFreedMemory keep_freed_memory;
   const int outputs = static_cast<int>(regress ? 3 * classes.size() : classes.size());
   auto model = make_model(host, train_req.backbone, train_req.backbone_params, outputs, train_req.image_size,
                           train_req.seed, regress);
