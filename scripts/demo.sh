@@ -46,6 +46,14 @@ rec=$("$kohl" train "$project" --snapshot v1 --backbone org.kohl.backbone.small_
   --regions foundation --epochs 4 --size 64 --batch 16 --lr 0.003 --seed 1)
 "$kohl" eval "$project" "$rec" --split test
 echo
+echo "   ... export both: $run as TorchScript, ONNX and a deploy bundle, $rec as a bundle (docs/export.md)"
+"$kohl" export "$project" "$run" --format torchscript --out "$out/$run.pt"
+"$kohl" export "$project" "$run" --format onnx --out "$out/$run.onnx"
+rm -rf "$out/$run-bundle" "$out/$rec-bundle"
+"$kohl" export "$project" "$run" --format bundle --out "$out/$run-bundle"
+"$kohl" export "$project" "$rec" --format bundle --out "$out/$rec-bundle"
+"$kohl" bundle verify "$out/$run-bundle"
+echo
 echo "== 9/10  a real face: detect, then try on lipstick, eyeshadow and blush"
 astro=/usr/lib/python3/dist-packages/skimage/data/astronaut.png
 "$kohl" faces detect "$astro" --draw "$out/astronaut-detected.png" 2>/dev/null
@@ -59,4 +67,5 @@ echo
 echo
 echo "Demo project: $project   (open it with: $build/bin/kohl-studio $project)"
 echo "Run:          $run (kohl runs show $project $run); predictions: $out/$run-test-predictions.csv"
+echo "Bundles:      $out/$run-bundle  $out/$rec-bundle  (kohl bundle verify; model_card.md inside)"
 echo "Pictures:     $out/astronaut-detected.png  $out/astronaut-tryon.png"

@@ -32,6 +32,14 @@ bool parse_set(const std::vector<std::string>& sets, Json& params, std::string& 
   return true;
 }
 
+// The label set(s) a run learns, for listings: classify's set, attributes' sets joined by ','.
+std::string label_set_of(const core::RunInfo& r) {
+  if (r.task != "attributes") return r.config.value("label_set", "");
+  std::string out;
+  for (const auto& s : r.config.value("label_sets", std::vector<std::string>{})) out += (out.empty() ? "" : ",") + s;
+  return out;
+}
+
 int with_runs(const std::string& path, const std::function<int(core::RunStore&)>& fn) {
   auto p = core::Project::open(path, core::Project::Mode::kReadOnly);
   if (!p) return fail(p.status().message());
@@ -55,11 +63,21 @@ void add_train_commands(CLI::App& app, Context& ctx) {
     c->add_option("--snapshot", a->r.snapshot, "The snapshot to train on (kohl data snapshot)");
     c->add_option("--backbone", a->r.backbone, "Backbone plugin id (kohl plugins list), e.g. org.kohl.backbone.small_cnn");
     c->add_option("--task", a->r.task,
-                  "classify (a label set) | recommend (from a bare face, the palette of its made-up twin, in CIELAB)")
-        ->capture_default_str()->check(CLI::IsMember({"classify", "recommend"}));
-    c->add_option("--label-set", a->r.label_set, "classify: the label set to learn, e.g. monk");
+                  "classify (one label set) | attributes (several label sets, one head each, one backbone) | "
+                  "recommend (from a bare face, the palette of its made-up twin, in CIELAB)")
+        ->capture_default_str()->check(CLI::IsMember({"classify", "attributes", "recommend"}));
+    c->add_option("--label-set", a->r.label_set,
+                  "classify: the label set to learn, e.g. monk (with --task attributes: one set, as --label-sets X)");
+    c->add_option("--label-sets", a->r.label_sets,
+                  "attributes: the label sets to learn, comma-separated, e.g. monk,undertone; an image missing a "
+                  "label still trains the other heads")->delimiter(',');
     c->add_option("--regions", a->r.regions, "recommend: palette regions to predict (lip eyeshadow blush foundation "
                                              "eyeliner); default lip")->delimiter(',');
+    c->add_option("--targets", a->r.targets,
+                  "recommend: palette (the made-up twin's recorded palette_<region>_l/a/b attributes) | measured "
+                  "(mean CIELAB of each region measured on the made-up image, from its landmarks or MT-14 mask; "
+                  "not eyeliner)")
+        ->capture_default_str()->check(CLI::IsMember({"palette", "measured"}));
     c->add_option("--epochs", a->r.epochs, "Epochs (default 10; with --resume: train the run up to this many)");
     c->add_option("--batch", a->r.batch, "Batch size")->capture_default_str()->check(CLI::Range(1, 65536));
     c->add_option("--size", a->r.image_size, "Input size: images are resized to SIZE x SIZE")->capture_default_str()
@@ -86,8 +104,12 @@ void add_train_commands(CLI::App& app, Context& ctx) {
     c->add_option("--resume", a->r.resume, "Continue this run from its last checkpoint (after Ctrl-C or a kill)");
     c->add_flag("--json", a->json, "Print {run, status, epochs_done, best_epoch, metrics, checkpoint} as JSON");
     c->footer("Every epoch streams its metrics into the run and writes a checkpoint atomically (PROJECT.runs/RUN/). "
-              "Ctrl-C stops at a batch boundary; `kohl train PROJECT --resume RUN` continues.\nExample: kohl train "
-              "skin.kohl --snapshot v1 --backbone org.kohl.backbone.small_cnn --label-set monk --epochs 5 --size 64");
+              "Ctrl-C stops at a batch boundary; `kohl train PROJECT --resume RUN` continues.\nExamples:\n  kohl train "
+              "skin.kohl --snapshot v1 --backbone org.kohl.backbone.small_cnn --label-set monk --epochs 5 --size 64\n"
+              "  kohl train skin.kohl --snapshot v1 --backbone org.kohl.backbone.small_cnn --task attributes "
+              "--label-sets monk,undertone\n    (metrics per head: loss_<set>, acc_<set>; accuracy = their mean)\n"
+              "  kohl train skin.kohl --snapshot v1 --backbone org.kohl.backbone.small_cnn --task recommend "
+              "--regions foundation,lip --targets measured");
     c->callback([a, &ctx] {
       ctx.action = [a] {
         std::string error;
@@ -137,9 +159,14 @@ void add_train_commands(CLI::App& app, Context& ctx) {
     c->add_option("--snapshot", a->r.snapshot, "Snapshot to evaluate on (default: the run's)");
     c->add_option("--split", a->r.split, "train | val | test")->capture_default_str()
         ->check(CLI::IsMember({"train", "val", "test"}));
-    c->add_option("--evaluator", a->r.evaluator, "Evaluator plugin id (default org.kohl.eval.classify)");
+    c->add_option("--evaluator", a->r.evaluator,
+                  "Evaluator plugin id (default org.kohl.eval.classify; recommend runs org.kohl.eval.recommend; "
+                  "attributes runs use it once per head)");
     c->add_option("--epoch", a->r.epoch, "Checkpoint epoch (default: the last)");
-    c->add_option("--predictions-out", a->r.predictions_csv, "Write sample,true,pred,p_<class>... to this CSV");
+    c->add_option("--predictions-out", a->r.predictions_csv,
+                  "Write the per-sample predictions to this CSV: classify sample,true,pred,p_<class>...; attributes "
+                  "sample, then per head true_<set>,pred_<set>,p_<set>_<class>... (true_<set> empty when the image "
+                  "has no such label); recommend sample,<region>_true_L/a/b...,<region>_pred_L/a/b...");
     c->add_option("--threads", a->r.threads, "Threads")->capture_default_str()->check(CLI::Range(1, 256));
     c->add_flag("--json", a->json, "Print the metrics as JSON");
     c->callback([a, &ctx] {
@@ -173,6 +200,23 @@ void add_train_commands(CLI::App& app, Context& ctx) {
           for (const auto& [k, v] : j["metrics"].items())
             std::cout << "  " << std::left << std::setw(22) << k << metric(v) << "\n";
         }
+        if (j.contains("heads") && j["heads"].is_object())
+          for (const auto& [set, h] : j["heads"].items()) {
+            if (!h.is_object()) {
+              std::cout << "  head " << set << ": not evaluated ("
+                        << (j.contains("unevaluated") ? j["unevaluated"].value(set, std::string()) : std::string()) << ")\n";
+              continue;
+            }
+            std::cout << "  head " << set << " (n " << h.value("n", 0) << "):\n";
+            for (const char* k : {"accuracy", "balanced_accuracy", "f1_macro", "roc_auc_macro", "ece"})
+              if (h.contains("metrics") && h["metrics"].contains(k))
+                std::cout << "    " << std::left << std::setw(20) << k << metric(h["metrics"][k]) << "\n";
+            if (h.contains("by_band") && h["by_band"].is_object())
+              for (const auto& [band, b] : h["by_band"].items())
+                if (b.contains("metrics") && b["metrics"].contains("accuracy"))
+                  std::cout << "    " << std::left << std::setw(12) << band << " n " << std::setw(5) << b.value("n", 0)
+                            << " accuracy " << metric(b["metrics"]["accuracy"]) << "\n";
+          }
         if (j.contains("by_band") && j["by_band"].is_object()) {
           std::cout << "  by skin-tone band:\n";
           for (const auto& [band, b] : j["by_band"].items()) {
@@ -219,7 +263,7 @@ void add_train_commands(CLI::App& app, Context& ctx) {
                            {"task", r.task},
                            {"snapshot", r.snapshot},
                            {"backbone", r.config.value("backbone", "")},
-                           {"label_set", r.config.value("label_set", "")},
+                           {"label_set", label_set_of(r)},
                            {"created", r.created},
                            {"finished", r.finished},
                            {"epochs", cps.empty() ? 0 : cps.back().epoch},
@@ -233,7 +277,7 @@ void add_train_commands(CLI::App& app, Context& ctx) {
           for (const auto& r : out) {
             std::cout << std::left << std::setw(10) << r["name"].get<std::string>() << std::setw(9)
                       << r["status"].get<std::string>() << std::setw(34) << r["backbone"].get<std::string>()
-                      << std::setw(12) << r["label_set"].get<std::string>() << "epochs " << r["epochs"];
+                      << std::setw(12) << r["label_set"].get<std::string>() << " epochs " << r["epochs"];
             if (r["last"].contains("val"))
               std::cout << std::fixed << std::setprecision(3) << "  val acc " << r["last"]["val"].value("accuracy", 0.0);
             std::cout << "\n";
@@ -260,7 +304,7 @@ void add_train_commands(CLI::App& app, Context& ctx) {
           std::cout << r->name << ": " << r->status << (r->message.empty() ? "" : " (" + r->message + ")") << "\n"
                     << "  task " << r->task << " on snapshot " << r->snapshot << ", backbone "
                     << r->config.value("backbone", "") << " " << r->config.value("backbone_version", "")
-                    << ", label set " << r->config.value("label_set", "") << "\n"
+                    << ", label set " << label_set_of(*r) << "\n"
                     << "  config " << r->config.dump() << "\n"
                     << "  environment " << r->environment.dump() << "\n";
           const Json& m = j["metrics"];

@@ -26,6 +26,12 @@ void add_data_commands(CLI::App& app, Context& ctx);
 void add_faces_commands(CLI::App& app, Context& ctx);
 // kohl train, kohl eval, kohl runs ls/show
 void add_train_commands(CLI::App& app, Context& ctx);
+// kohl serve BUNDLE
+void add_serve_command(CLI::App& app, Context& ctx);
+// kohl export, kohl bundle verify
+void add_export_commands(CLI::App& app, Context& ctx);
+// kohl report, kohl compare (the pages of kohl_report)
+void add_report_commands(CLI::App& app, Context& ctx);
 // kohl data synth (registered under the `data` subcommand)
 void add_synth_command(CLI::App& data, Context& ctx);
 

@@ -31,6 +31,9 @@ int main(int argc, char** argv) {
   cli::add_plugins_commands(app, ctx);
   cli::add_faces_commands(app, ctx);
   cli::add_train_commands(app, ctx);
+  cli::add_report_commands(app, ctx);
+  cli::add_export_commands(app, ctx);
+  cli::add_serve_command(app, ctx);
 
   try {
     app.parse(argc, argv);

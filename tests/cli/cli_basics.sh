@@ -111,7 +111,7 @@ check "refused file unchanged" cmp -s "$tmp/text.kohl" "$tmp/text.orig"
 misuse 1 "no such project file" project info "$tmp/missing.kohl"
 
 # misuse: exit 2, one line that names the command and what to run
-misuse 2 "unknown or missing command (expected one of: project, data, plugins, faces, annotate, tryon, train, eval, runs)" 
+misuse 2 "unknown or missing command (expected one of: project, data, plugins, faces, annotate, tryon, train, eval, runs, report, compare, export, bundle, serve)" 
 misuse 2 "unknown or missing command" bogus
 misuse 2 "project: unknown or missing command (expected one of: new, info)" project
 misuse 2 "project new: --name is required" project new "$tmp/x.kohl"

@@ -51,4 +51,26 @@ sdk::Result<sdk::Json> evaluate(const EvalRequest& request, sdk::IProgress& prog
   return out;
 }
 
+// ---- export: its own entry point, looked up on first use (same library) -------------------
+
+namespace {
+using ExportFn = void (*)(const ExportRequest*, sdk::IProgress*, sdk::Result<sdk::Json>*);
+}  // namespace
+
+sdk::Result<sdk::Json> export_run(const ExportRequest& request, sdk::IProgress& progress) {
+  static ExportFn fn = nullptr;
+  static std::string error;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    void* handle = detail::load_beside("libkohl_train.so", "export", error);
+    if (!handle) return;
+    fn = reinterpret_cast<ExportFn>(::dlsym(handle, "kohl_train_export"));
+    if (!fn) error = "export unavailable: libkohl_train.so lacks the entry point kohl_train_export";
+  });
+  if (!fn) return sdk::Status::error(error.empty() ? "export unavailable" : error);
+  sdk::Result<sdk::Json> out = sdk::Status::error("export did not report a result");
+  fn(&request, &progress, &out);
+  return out;
+}
+
 }  // namespace kohl::core

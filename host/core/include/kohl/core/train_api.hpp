@@ -22,9 +22,12 @@ struct TrainRequest {
   std::string snapshot;                          // the frozen data (kohl data snapshot)
   std::string backbone;                          // plugin id, e.g. org.kohl.backbone.small_cnn
   sdk::Json backbone_params = sdk::Json::object();  // --set key=value, validated by its schema
-  std::string task = "classify";                 // classify | recommend (attributes: later)
-  std::string label_set;                         // classify: the label set to learn
+  std::string task = "classify";                 // classify | attributes | recommend
+  std::string label_set;                         // classify: the label set to learn (attributes: taken as one set)
+  std::vector<std::string> label_sets;           // attributes: one classification head per label set, in order
   std::vector<std::string> regions = {"lip"};    // recommend: palette regions to predict (CIELAB each)
+  std::string targets = "palette";               // recommend: palette (recorded palette_* attributes) | measured
+                                                 // (measured on the made-up image's regions)
   int epochs = 0;                                // 0: 10 for a new run, the run's own for --resume
   int batch = 32;
   int image_size = 128;                          // images are resized to image_size^2
@@ -60,5 +63,23 @@ struct EvalRequest {
 
 // Returns the evaluator's metrics JSON plus {"run", "snapshot", "split", "evaluation"}.
 sdk::Result<sdk::Json> evaluate(const EvalRequest& request, sdk::IProgress& progress);
+
+// ---- export (kohl export; docs/export.md) -------------------------------------------------
+
+struct ExportRequest {
+  std::string project;
+  std::string run;
+  std::string format = "bundle";  // torchscript | onnx | bundle
+  std::string out;                // a file (torchscript, onnx) or a folder that must not exist or be empty (bundle)
+  int epoch = -1;                 // checkpoint epoch; -1 = the last one
+  int threads = 2;
+};
+
+// Builds the run's backbone from its recorded config, verifies and loads the checkpoint,
+// writes the model with the exporter plugin (org.kohl.export.torchscript / .onnx) or a
+// deploy bundle (both models, preprocessing, labels or palette, model card, manifest),
+// and checks what it wrote (a bundle with core::verify_bundle). Returns {"run", "epoch",
+// "format", "out", "files": [...], "checks": {...}}.
+sdk::Result<sdk::Json> export_run(const ExportRequest& request, sdk::IProgress& progress);
 
 }  // namespace kohl::core
