@@ -370,6 +370,10 @@ void Server::Impl::routes() {
     send_json(res, status, {{"error", {{"status", status}, {"message", message}}}});
   };
 
+  // Headers and body go out in separate writes: without TCP_NODELAY, Nagle's algorithm and
+  // the client's delayed ACK add ~40 ms to every answer (measured: 57 ms p50 at concurrency 1
+  // for a 10 ms model).
+  http.set_tcp_nodelay(true);
   http.set_payload_max_length(options.body_limit);
   http.set_read_timeout(options.timeout_s, 0);
   http.set_write_timeout(options.timeout_s, 0);

@@ -37,7 +37,10 @@ extern "C" __attribute__((visibility("default"))) void kohl_infer_open(const std
     *optimized = 0;
     if (optimize) {
       try {
-        m->module = torch::jit::optimize_for_inference(m->module);
+        // optimize_for_inference freezes only modules with a "training" attribute, which
+        // modules built in C++ (Kohl's TorchScript export) lack: freeze first, explicitly.
+        auto frozen = torch::jit::freeze(m->module);
+        m->module = torch::jit::optimize_for_inference(frozen);
         *optimized = 1;
       } catch (const std::exception& e) {
         kohl::core::logger()->warn("{}: runs unoptimised (optimize_for_inference failed: {})", *file, e.what());

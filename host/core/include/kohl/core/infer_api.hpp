@@ -19,8 +19,8 @@ class InferenceModel {
  public:
   // Loads the TorchScript file; the error names the file and why it cannot be loaded.
   // optimize: freeze the module and let LibTorch rewrite it for inference
-  // (torch::jit::optimize_for_inference: BatchNorm folded into the convolutions, oneDNN
-  // layouts on CPU). Outputs stay within ~1e-5 of the unoptimised module; batch-1 latency on
+  // (torch::jit::freeze + optimize_for_inference: BatchNorm folded into the convolutions,
+  // oneDNN (MKLDNN) convolutions and layouts on CPU). Outputs stay within ~1e-5 of the unoptimised module; batch-1 latency on
   // CPU drops several-fold (bench/infer). When the rewrite fails, the module runs as loaded.
   static sdk::Result<std::unique_ptr<InferenceModel>> open(const std::string& torchscript_file, int threads,
                                                            bool optimize = true);
