@@ -3,9 +3,10 @@
 # trained runs (32 px, 1 epoch); /healthz, /v1/model, /metrics; /v1/predict's
 # probabilities against Python's torch.jit.load on the same preprocessing; /v1/recommend on
 # a real face (skimage's astronaut) with its try-on preview; and every error status: 400
-# (not an image), 401 (token), 404 (wrong route or task), 413 (body limit, pixel cap), 422
-# (no face), 503 (queue full); the server keeps serving after each; SIGTERM lets a request in
-# flight finish, then the server exits 0; a tampered bundle is refused at start.
+# (not an image), 401 (token), 404 (wrong route or task), 413 (body limit, pixel cap), 415
+# (form-encoded body), 422 (no face), 503 (queue full, or waited --timeout); the server
+# keeps serving after each; SIGTERM lets a request in flight finish, then the server exits
+# 0; a tampered bundle is refused at start.
 # Usage: cli_serve.sh KOHL_BINARY OUTPUT_DIR (the try-on preview is saved there, to look at)
 set -euo pipefail
 kohl=$1
@@ -79,6 +80,8 @@ start cls "$tmp/cls" --token-file "$tmp/token" --body-limit 1 --pixel-cap 100000
 url="http://127.0.0.1:$port"
 auth=(-H "Authorization: Bearer s3cret-token")
 check "healthz without a token" status_is 200 "$url/healthz"
+check "healthz: the model and its task" $py -c "
+import json; h = json.load(open('$tmp/body')); assert h == {'status': 'ok', 'model': 'p/run-1', 'task': 'classify'}, h"
 check "401 without a token" status_is 401 "$url/v1/model"
 check "401 with a wrong token" status_is 401 -H "Authorization: Bearer nope" "${bin[@]}" @"$tmp/face.jpg" "$url/v1/predict"
 check "model card with the token" status_is 200 "${auth[@]}" "$url/v1/model"
@@ -164,6 +167,18 @@ wait "$slow" || true
 check "SIGTERM: the request in flight is answered" grep -qx 200 "$tmp/slow2.code"
 check "SIGTERM: the server exits 0" wait "$pid"
 check "SIGTERM: says so" grep -q "SIGTERM, stopping" "$tmp/busy.err"
+
+# ---- a request that waits longer than --timeout for the model -> 503 ---------------------
+start slow "$tmp/cls" --threads 1 --queue 4 --timeout 1 --test-delay-ms 2500
+url="http://127.0.0.1:$port"
+req "$tmp/slow3" "${bin[@]}" @"$tmp/face.jpg" "$url/v1/predict" >"$tmp/slow3.code" &
+slow=$!
+sleep 0.5
+check "503: waited --timeout for the model" status_is 503 "${bin[@]}" @"$tmp/face.jpg" "$url/v1/predict"
+check "503: the message names the timeout" grep -q "timed out after 1 s" "$tmp/body"
+wait "$slow" || true
+check "the request that had the model is answered" grep -qx 200 "$tmp/slow3.code"
+kill -TERM "$pid"; wait "$pid" || true
 
 # ---- refusals at start ------------------------------------------------------------------
 cp -r "$tmp/cls" "$tmp/tampered"

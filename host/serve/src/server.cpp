@@ -185,7 +185,7 @@ struct Server::Impl {
   fs::path bundle;
   std::string task;                  // classify | recommend
   Json card = Json::object();        // model_card.json
-  std::string model_name, run_name;  // manifest.json: "<project>/<run>", "<run>"
+  std::string model_name;            // manifest.json's "name": "<project>/<run>"
   sdk::Preprocessing pre;
   std::vector<std::string> classes;  // classify
   std::string label_set;
@@ -225,7 +225,6 @@ Status Server::Impl::load() {
   auto manifest = core::verify_bundle(bundle.string());
   if (!manifest) return manifest.status();
   model_name = manifest.value().value("name", std::string());
-  run_name = manifest.value().value("run", std::string());
 
   auto card_json = read_json_file(bundle / "model_card.json");
   if (!card_json) return card_json.status();
@@ -431,8 +430,8 @@ void Server::Impl::routes() {
     send_error(res, 500, what);
   });
 
-  http.Get("/healthz", [send_json](const httplib::Request&, httplib::Response& res) {
-    send_json(res, 200, {{"status", "ok"}});
+  http.Get("/healthz", [this, send_json](const httplib::Request&, httplib::Response& res) {
+    send_json(res, 200, {{"status", "ok"}, {"model", model_name}, {"task", task}});
   });
   http.Get("/v1/model", [this, send_json](const httplib::Request&, httplib::Response& res) { send_json(res, 200, card); });
   http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {

@@ -1,6 +1,6 @@
 // `kohl serve`: a deploy bundle (docs/export.md) served over HTTP with cpp-httplib.
 //
-//   GET  /healthz        {"status": "ok"}
+//   GET  /healthz        {"status": "ok", "model", "task"}
 //   GET  /v1/model       the bundle's model card (model_card.json)
 //   GET  /metrics        Prometheus text: requests by route and status, errors, latency
 //                        histogram, requests waiting for the model
