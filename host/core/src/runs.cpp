@@ -266,6 +266,18 @@ Json RunStore::evaluations(const std::string& run) const {
   return out;
 }
 
+std::vector<std::pair<std::int64_t, Json>> RunStore::predictions(std::int64_t evaluation) const {
+  std::vector<std::pair<std::int64_t, Json>> out;
+  SQLite::Statement p(project_.db(), "SELECT image_id, record FROM predictions WHERE evaluation_id = ? ORDER BY image_id");
+  p.bind(1, evaluation);
+  while (p.executeStep()) {
+    Json rec = Json::parse(p.getColumn(1).getString(), nullptr, false);
+    if (rec.is_discarded()) rec = Json::object();
+    out.emplace_back(p.getColumn(0).getInt64(), std::move(rec));
+  }
+  return out;
+}
+
 Json RunStore::run_json(const RunInfo& r) const {
   Json cps = Json::array();
   for (const auto& c : checkpoints(r.name))

@@ -56,13 +56,7 @@ sdk::Result<RunData> load_run(core::Project& project, const std::string& run, st
       return Status::invalid("evaluation " + std::to_string(e.id) + " of " + run +
                              ": its stored metrics are not a JSON object");
     e.checkpoint_epoch = q.getColumn(6).isNull() ? -1 : q.getColumn(6).getInt();
-    SQLite::Statement p(project.db(), "SELECT image_id, record FROM predictions WHERE evaluation_id = ? ORDER BY image_id");
-    p.bind(1, e.id);
-    while (p.executeStep()) {
-      Json rec = Json::parse(p.getColumn(1).getString(), nullptr, false);
-      if (rec.is_discarded()) rec = Json::object();
-      e.predictions.emplace_back(p.getColumn(0).getInt64(), std::move(rec));
-    }
+    e.predictions = store.predictions(e.id);
   } catch (const std::exception& ex) {
     return Status::io_error(project.path() + ": cannot read run " + run + ": " + ex.what());
   }

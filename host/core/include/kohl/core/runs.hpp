@@ -79,6 +79,9 @@ class RunStore {
                                            const std::vector<std::pair<std::int64_t, sdk::Json>>& predictions);
   // [{"id", "snapshot", "split", "evaluator", "created", "metrics"}], oldest first.
   sdk::Json evaluations(const std::string& run) const;
+  // The per-sample predictions an evaluation stored, (image id, record) by image id; a record
+  // that is not JSON reads as {}.
+  std::vector<std::pair<std::int64_t, sdk::Json>> predictions(std::int64_t evaluation) const;
 
   // The run as `kohl runs show --json` prints it: info, config, environment, metrics,
   // checkpoints, evaluations.
