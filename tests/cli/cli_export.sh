@@ -14,20 +14,12 @@ pyjson() { $py -c "import json,sys; d=json.load(open('$1')); $2"; }
 
 # A classify run with an evaluation, and a recommend run.
 p="$tmp/p.kohl"
-"$kohl" project new "$p" --name exp >/dev/null
-"$kohl" data synth "$tmp/synth" --count 24 --seed 3 --size 64 >/dev/null 2>&1
-"$kohl" data import "$p" "$tmp/synth" --format kohl --dataset faces >/dev/null 2>&1
-"$kohl" data split "$p" --ratios 0.6,0.2,0.2 --by-subject --seed 1 >/dev/null
-"$kohl" data snapshot "$p" v1 >/dev/null
+new_synth_project "$p" exp "$tmp/synth" 0.6,0.2,0.2 "faces" --count 24 --seed 3 --size 64
 "$kohl" train "$p" --snapshot v1 --backbone org.kohl.backbone.small_cnn --label-set undertone --size 32 --batch 8 \
   --epochs 1 --seed 5 --set base_width=8 --set hidden_units=16 >/dev/null 2>&1
 "$kohl" eval "$p" run-1 --split test >/dev/null 2>&1
 q="$tmp/q.kohl"
-"$kohl" project new "$q" --name rec >/dev/null
-"$kohl" data synth "$tmp/pairs" --count 12 --seed 4 --size 64 --pairs >/dev/null 2>&1
-"$kohl" data import "$q" "$tmp/pairs" --format kohl >/dev/null 2>&1
-"$kohl" data split "$q" --ratios 0.6,0.2,0.2 --by-subject --seed 1 >/dev/null
-"$kohl" data snapshot "$q" v1 >/dev/null
+new_synth_project "$q" rec "$tmp/pairs" 0.6,0.2,0.2 "" --count 12 --seed 4 --size 64 --pairs
 "$kohl" train "$q" --snapshot v1 --backbone org.kohl.backbone.resnet18 --task recommend --regions lip,foundation \
   --size 32 --batch 4 --epochs 1 --seed 2 --set width=0.25 --set small_input=true >/dev/null 2>&1
 

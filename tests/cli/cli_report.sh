@@ -15,11 +15,7 @@ mkdir -p "$out"
 source "$(dirname "$0")/lib.sh"
 pyjson() { python3 -c "import json,sys; d=json.load(open('$1')); $2"; }
 p="$tmp/p.kohl"
-"$kohl" project new "$p" --name report >/dev/null
-"$kohl" data synth "$tmp/synth" --count 40 --seed 3 --size 64 >/dev/null 2>&1
-"$kohl" data import "$p" "$tmp/synth" --format kohl --dataset faces >/dev/null 2>&1
-"$kohl" data split "$p" --ratios 0.5,0.2,0.3 --by-subject --seed 1 >/dev/null
-"$kohl" data snapshot "$p" v1 >/dev/null
+new_synth_project "$p" report "$tmp/synth" 0.5,0.2,0.3 "faces" --count 40 --seed 3 --size 64
 train=(--snapshot v1 --backbone org.kohl.backbone.small_cnn --label-set undertone --size 32 --batch 8 --epochs 2 --seed 5)
 r1=$("$kohl" train "$p" "${train[@]}" --set base_width=8 2>/dev/null)
 r2=$("$kohl" train "$p" "${train[@]}" --set base_width=16 2>/dev/null)
@@ -134,11 +130,7 @@ assert html.index('class=\"banner\"') < html.index('<h1>')"
 
 # ---- recommendation ---------------------------------------------------------------------------
 q="$tmp/q.kohl"
-"$kohl" project new "$q" --name rec >/dev/null
-"$kohl" data synth "$tmp/pairs" --count 24 --seed 4 --size 64 --pairs >/dev/null 2>&1
-"$kohl" data import "$q" "$tmp/pairs" --format kohl >/dev/null 2>&1
-"$kohl" data split "$q" --ratios 0.5,0.2,0.3 --by-subject --seed 1 >/dev/null
-"$kohl" data snapshot "$q" v1 >/dev/null
+new_synth_project "$q" rec "$tmp/pairs" 0.5,0.2,0.3 "" --count 24 --seed 4 --size 64 --pairs
 "$kohl" train "$q" --snapshot v1 --backbone org.kohl.backbone.small_cnn --task recommend --regions foundation,lip \
   --epochs 2 --size 32 --batch 8 --seed 2 >/dev/null 2>&1
 "$kohl" eval "$q" run-1 --split test --json >"$tmp/qe.json" 2>/dev/null

@@ -21,11 +21,7 @@ trap cleanup EXIT
 
 # Bundles: a classify run (undertone) and a recommend run (lip, foundation).
 p="$tmp/p.kohl"
-"$kohl" project new "$p" --name srv >/dev/null
-"$kohl" data synth "$tmp/synth" --count 24 --seed 3 --size 64 >/dev/null 2>&1
-"$kohl" data import "$p" "$tmp/synth" --format kohl --dataset faces >/dev/null 2>&1
-"$kohl" data split "$p" --ratios 0.6,0.2,0.2 --by-subject --seed 1 >/dev/null
-"$kohl" data snapshot "$p" v1 >/dev/null
+new_synth_project "$p" srv "$tmp/synth" 0.6,0.2,0.2 "faces" --count 24 --seed 3 --size 64
 "$kohl" train "$p" --snapshot v1 --backbone org.kohl.backbone.small_cnn --label-set undertone --size 32 --batch 8 \
   --epochs 1 --seed 5 --set base_width=8 --set hidden_units=16 >/dev/null 2>&1
 "$kohl" export "$p" run-1 --format bundle --out "$tmp/cls" >/dev/null 2>&1

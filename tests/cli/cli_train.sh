@@ -10,11 +10,7 @@ kohl=$1
 source "$(dirname "$0")/lib.sh"
 pyjson() { python3 -c "import json,sys; d=json.load(open('$1')); $2"; }
 p="$tmp/p.kohl"
-"$kohl" project new "$p" --name train >/dev/null
-"$kohl" data synth "$tmp/synth" --count 48 --seed 3 --size 64 >/dev/null 2>&1
-"$kohl" data import "$p" "$tmp/synth" --format kohl --dataset faces >/dev/null 2>&1
-"$kohl" data split "$p" --ratios 0.6,0.2,0.2 --by-subject --seed 1 >/dev/null
-"$kohl" data snapshot "$p" v1 >/dev/null
+new_synth_project "$p" train "$tmp/synth" 0.6,0.2,0.2 "faces" --count 48 --seed 3 --size 64
 train=(--snapshot v1 --backbone org.kohl.backbone.small_cnn --label-set undertone --size 64 --batch 8 --seed 5)
 
 "$kohl" train "$p" "${train[@]}" --epochs 2 --json >"$tmp/t1.json" 2>"$tmp/err"
@@ -104,11 +100,7 @@ check "truncated checkpoint: the message names the file and says why" grep -q "e
 # Recommendation: from the bare face of each synthetic pair, the foundation its made-up twin
 # wears (the makeup plugin draws foundation near the face's own skin tone, so it is learnable).
 q="$tmp/q.kohl"
-"$kohl" project new "$q" --name recommend >/dev/null
-"$kohl" data synth "$tmp/pairs" --count 40 --seed 4 --size 64 --pairs >/dev/null 2>&1
-"$kohl" data import "$q" "$tmp/pairs" --format kohl >/dev/null 2>&1
-"$kohl" data split "$q" --ratios 0.6,0.2,0.2 --by-subject --seed 1 >/dev/null
-"$kohl" data snapshot "$q" v1 >/dev/null
+new_synth_project "$q" recommend "$tmp/pairs" 0.6,0.2,0.2 "" --count 40 --seed 4 --size 64 --pairs
 "$kohl" train "$q" --snapshot v1 --backbone org.kohl.backbone.small_cnn --task recommend --regions foundation \
   --epochs 2 --size 64 --batch 8 --seed 2 --json >"$tmp/rec.json" 2>/dev/null
 check "recommend: trained, validation CIEDE2000 logged" pyjson "$tmp/rec.json" "

@@ -13,3 +13,18 @@ finish() {
   echo "$pass passed, $failures failed"
   [[ $failures -eq 0 ]]
 }
+# new_synth_project PROJECT NAME SYNTH_DIR RATIOS DATASET SYNTH_OPTION...: the tiny project the
+# training-side tests start from: `kohl project new PROJECT --name NAME`, `kohl data synth
+# SYNTH_DIR SYNTH_OPTION...` (synthetic faces), imported (as dataset DATASET, or the default
+# name when ""), split by subject with RATIOS (seed 1), snapshot v1. Uses $kohl.
+new_synth_project() {
+  local project=$1 name=$2 dir=$3 ratios=$4 dataset=$5
+  shift 5
+  local as=()
+  [[ -n $dataset ]] && as=(--dataset "$dataset")
+  "$kohl" project new "$project" --name "$name" >/dev/null
+  "$kohl" data synth "$dir" "$@" >/dev/null 2>&1
+  "$kohl" data import "$project" "$dir" --format kohl "${as[@]}" >/dev/null 2>&1
+  "$kohl" data split "$project" --ratios "$ratios" --by-subject --seed 1 >/dev/null
+  "$kohl" data snapshot "$project" v1 >/dev/null
+}
