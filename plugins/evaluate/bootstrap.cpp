@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kohl/sdk/random.hpp"
+
 namespace kohl::eval {
 
 std::uint64_t mix_seed(std::uint64_t x) {
@@ -21,25 +23,10 @@ std::uint64_t fnv1a64(std::string_view s) {
   return h;
 }
 
-namespace {
-// Uniform in [0, range), unbiased (Lemire 2019).
-std::uint64_t bounded(std::mt19937_64& rng, std::uint64_t range) {
-  unsigned __int128 m = static_cast<unsigned __int128>(rng()) * range;
-  auto low = static_cast<std::uint64_t>(m);
-  if (low < range) {
-    const std::uint64_t threshold = (0 - range) % range;
-    while (low < threshold) {
-      m = static_cast<unsigned __int128>(rng()) * range;
-      low = static_cast<std::uint64_t>(m);
-    }
-  }
-  return static_cast<std::uint64_t>(m >> 64);
-}
-}  // namespace
 
 void resample_counts(std::mt19937_64& rng, std::size_t n, std::vector<double>& counts) {
   counts.assign(n, 0.0);
-  for (std::size_t i = 0; i < n; ++i) counts[bounded(rng, n)] += 1.0;
+  for (std::size_t i = 0; i < n; ++i) counts[sdk::uniform_below(rng, n)] += 1.0;
 }
 
 std::optional<double> percentile(std::vector<double> x, double q) {

@@ -7,6 +7,8 @@
 #include <random>
 #include <stdexcept>
 
+#include "kohl/sdk/random.hpp"
+
 namespace kohl::report {
 
 namespace {
@@ -17,20 +19,6 @@ std::uint64_t splitmix64(std::uint64_t x) {
   x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
   x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
   return x ^ (x >> 31);
-}
-
-// Lemire's multiply-shift with rejection: uniform in [0, n).
-std::uint64_t bounded(std::mt19937_64& rng, std::uint64_t n) {
-  unsigned __int128 m = static_cast<unsigned __int128>(rng()) * n;
-  auto low = static_cast<std::uint64_t>(m);
-  if (low < n) {
-    const std::uint64_t t = (0 - n) % n;
-    while (low < t) {
-      m = static_cast<unsigned __int128>(rng()) * n;
-      low = static_cast<std::uint64_t>(m);
-    }
-  }
-  return static_cast<std::uint64_t>(m >> 64);
 }
 
 // log C(n, k) through lgamma: exact enough for p-values (relative error ~1e-12).
@@ -94,7 +82,7 @@ double percentile(std::vector<double> x, double q) {
 // paired_bootstrap draw the same rows from the same seed).
 static void next_row(std::mt19937_64& rng, std::size_t n, std::vector<std::uint32_t>& row) {
   row.resize(n);
-  for (auto& i : row) i = static_cast<std::uint32_t>(bounded(rng, n));
+  for (auto& i : row) i = static_cast<std::uint32_t>(sdk::uniform_below(rng, n));
 }
 
 std::vector<std::vector<std::uint32_t>> bootstrap_indices(std::size_t n, std::int64_t resamples, std::uint64_t seed) {
