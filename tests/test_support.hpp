@@ -2,6 +2,9 @@
 #pragma once
 
 #include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -10,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "kohl/core/plugin_host.hpp"
 #include "kohl/sdk/progress.hpp"
 
 namespace kohl::test {
@@ -18,6 +22,20 @@ inline std::filesystem::path build_dir() { return KOHL_BUILD_DIR; }
 inline std::filesystem::path source_dir() { return KOHL_SOURCE_DIR; }
 inline std::filesystem::path plugin_dir() { return build_dir() / "plugins"; }
 inline std::filesystem::path test_plugin_dir() { return build_dir() / "test-plugins"; }
+
+// A process-wide plugin host with build/plugins/FILE loaded, made on first use and shared
+// by every test case that asks for the same file.
+inline core::PluginHost& plugin_host_with(const std::string& file) {
+  static std::mutex mutex;
+  static std::map<std::string, std::unique_ptr<core::PluginHost>> hosts;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto& h = hosts[file];
+  if (!h) {
+    h = std::make_unique<core::PluginHost>();
+    h->load_file((plugin_dir() / file).string());
+  }
+  return *h;
+}
 
 // A fresh folder under build/test-scratch/, removed when the object goes away.
 class ScratchDir {

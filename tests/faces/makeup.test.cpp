@@ -43,15 +43,7 @@ constexpr double kLipFeather = 0.035, kEyeshadowFeatherMax = 0.16, kBlushFeather
 // skin patch vs the target colour (measured: see the WARN lines and docs/faces.md).
 constexpr double kDeltaEBound = 1.0;
 
-core::PluginHost& host() {
-  static core::PluginHost h;
-  static bool loaded = false;
-  if (!loaded) {
-    h.load_file((test::plugin_dir() / "makeup.so").string());
-    loaded = true;
-  }
-  return h;
-}
+core::PluginHost& host() { return test::plugin_host_with("makeup.so"); }
 
 std::shared_ptr<sdk::IAugmenter> make(const Json& params) {
   auto r = host().create<sdk::IAugmenter>(kId, params);

@@ -23,15 +23,7 @@ using sdk::Json;
 
 namespace {
 
-core::PluginHost& plugin_host() {
-  static core::PluginHost h;
-  static bool loaded = false;
-  if (!loaded) {
-    h.load_file((test::plugin_dir() / "makeup.so").string());
-    loaded = true;
-  }
-  return h;
-}
+core::PluginHost& plugin_host() { return test::plugin_host_with("makeup.so"); }
 
 color::Lab lab_of(const Json& v) { return {v[0].get<double>(), v[1].get<double>(), v[2].get<double>()}; }
 

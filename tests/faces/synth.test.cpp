@@ -52,15 +52,7 @@ color::Lab mean_lab(const cv::Mat& bgr, const cv::Mat& mask) {
   return {m[0], m[1], m[2]};
 }
 
-core::PluginHost& plugin_host() {
-  static core::PluginHost h;
-  static bool loaded = false;
-  if (!loaded) {
-    h.load_file((test::plugin_dir() / "makeup.so").string());
-    loaded = true;
-  }
-  return h;
-}
+core::PluginHost& plugin_host() { return test::plugin_host_with("makeup.so"); }
 
 cv::Mat colour_labels(const cv::Mat& labels) {
   static const cv::Vec3b kColours[14] = {{0, 0, 0},     {150, 180, 210}, {40, 60, 90},  {60, 90, 120}, {255, 255, 255},

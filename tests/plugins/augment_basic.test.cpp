@@ -11,15 +11,7 @@
 using namespace kohl;
 
 namespace {
-const core::PluginHost& host() {
-  static core::PluginHost h;
-  static bool loaded = false;
-  if (!loaded) {
-    h.load_file((test::plugin_dir() / "augment_basic.so").string());
-    loaded = true;
-  }
-  return h;
-}
+const core::PluginHost& host() { return test::plugin_host_with("augment_basic.so"); }
 
 std::shared_ptr<sdk::IAugmenter> make(const std::string& id, const sdk::Json& params) {
   auto r = host().create<sdk::IAugmenter>(id, params);

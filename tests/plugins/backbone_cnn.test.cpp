@@ -25,15 +25,7 @@ const char* const kSmallCnn = "org.kohl.backbone.small_cnn";
 const char* const kResNet18 = "org.kohl.backbone.resnet18";
 const char* const kMobileNetV2 = "org.kohl.backbone.mobilenet_v2";
 
-const core::PluginHost& host() {
-  static core::PluginHost h;
-  static bool loaded = false;
-  if (!loaded) {
-    h.load_file((test::plugin_dir() / "backbone_cnn.so").string());
-    loaded = true;
-  }
-  return h;
-}
+const core::PluginHost& host() { return test::plugin_host_with("backbone_cnn.so"); }
 
 struct Case {
   std::string id;

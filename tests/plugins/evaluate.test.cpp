@@ -31,15 +31,7 @@ constexpr const char* kClassify = "org.kohl.eval.classify";
 constexpr const char* kRecommend = "org.kohl.eval.recommend";
 constexpr double kTol = 1e-6;
 
-const core::PluginHost& host() {
-  static core::PluginHost h;
-  static bool loaded = false;
-  if (!loaded) {
-    h.load_file((test::plugin_dir() / "evaluate.so").string());
-    loaded = true;
-  }
-  return h;
-}
+const core::PluginHost& host() { return test::plugin_host_with("evaluate.so"); }
 
 std::shared_ptr<sdk::IEvaluator> make(const std::string& id, const Json& params = Json::object()) {
   auto r = host().create<sdk::IEvaluator>(id, params);
