@@ -134,7 +134,7 @@ int main(int argc, char** argv) {
   long long checksum = 0;
   bare_loop(files, checksum);  // warm the page cache for both contenders
   double bare = 1e9, kohl_s = 1e9;
-  for (int round = 0; round < 3; ++round) {
+  for (int round = 0; round < 5; ++round) {  // best of 5 each: this VM is noisy
     bare = std::min(bare, bare_loop(files, checksum));
     const fs::path project = work / "import.kohl";
     fs::remove(project);

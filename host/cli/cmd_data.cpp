@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iomanip>
 #include <functional>
+#include <future>
 #include <iostream>
 #include <sstream>
 
@@ -107,46 +108,49 @@ void add_data_commands(CLI::App& app, Context& ctx) {
         ro.license = a->license;
         ro.consent = a->consent;
         const auto t0 = std::chrono::steady_clock::now();
-        auto batch = core::read_dataset(a->format, a->src, ro);
+        // The source is listed on its own thread while the project opens: neither needs the other.
+        auto listing = std::async(std::launch::async, [&] { return core::read_dataset(a->format, a->src, ro); });
+        auto project = core::Project::open(a->project, core::Project::Mode::kReadWrite);
+        auto batch = listing.get();
         core::logger()->debug("import: source read in {:.3f} s", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
         if (!batch) return fail(batch.status().message());
-        return with_store(a->project, core::Project::Mode::kReadWrite, [&](core::DataStore& store) {
-          core::ImportOptions io;
-          io.dataset = a->dataset;
-          io.max_pixels = a->max_pixels;
-          io.embed = a->embed;
-          io.threads = a->threads;
-          ProgressBar bar;
-          auto r = store.ingest(std::move(batch).value(), io, bar);
-          bar.finish();
-          if (!r) return fail(r.status().message());
-          const auto& rep = r.value();
-          Json errors = Json::array();
-          for (const auto& e : rep.errors) errors.push_back({{"file", e.file}, {"reason", e.reason}});
-          const Json report = {{"imported", rep.imported}, {"skipped", rep.skipped}, {"duplicates", rep.duplicates},
-                               {"dataset", rep.dataset}, {"errors", errors}};
-          if (!a->report.empty()) {
-            std::ofstream out(a->report);
-            out << report.dump(2) << "\n";
-            if (!out) return fail(a->report + ": cannot write the report");
-          }
-          if (a->json) {
-            std::cout << report.dump(2) << "\n";
-          } else {
-            std::cout << "imported " << rep.imported << " images into dataset '" << rep.dataset << "'; skipped "
-                      << rep.skipped << " (" << rep.duplicates << " already in the project, " << rep.errors.size()
-                      << " with errors)\n";
-            std::size_t shown = 0;
-            for (const auto& e : rep.errors) {
-              if (++shown > 20) {
-                std::cout << "  ... and " << rep.errors.size() - 20 << " more (see --report FILE)\n";
-                break;
-              }
-              std::cout << "  " << e.file << ": " << e.reason << "\n";
+        if (!project) return fail(project.status().message());
+        core::DataStore store(*project.value());
+        core::ImportOptions io;
+        io.dataset = a->dataset;
+        io.max_pixels = a->max_pixels;
+        io.embed = a->embed;
+        io.threads = a->threads;
+        ProgressBar bar;
+        auto r = store.ingest(std::move(batch).value(), io, bar);
+        bar.finish();
+        if (!r) return fail(r.status().message());
+        const auto& rep = r.value();
+        Json errors = Json::array();
+        for (const auto& e : rep.errors) errors.push_back({{"file", e.file}, {"reason", e.reason}});
+        const Json report = {{"imported", rep.imported}, {"skipped", rep.skipped}, {"duplicates", rep.duplicates},
+                             {"dataset", rep.dataset}, {"errors", errors}};
+        if (!a->report.empty()) {
+          std::ofstream out(a->report);
+          out << report.dump(2) << "\n";
+          if (!out) return fail(a->report + ": cannot write the report");
+        }
+        if (a->json) {
+          std::cout << report.dump(2) << "\n";
+        } else {
+          std::cout << "imported " << rep.imported << " images into dataset '" << rep.dataset << "'; skipped "
+                    << rep.skipped << " (" << rep.duplicates << " already in the project, " << rep.errors.size()
+                    << " with errors)\n";
+          std::size_t shown = 0;
+          for (const auto& e : rep.errors) {
+            if (++shown > 20) {
+              std::cout << "  ... and " << rep.errors.size() - 20 << " more (see --report FILE)\n";
+              break;
             }
+            std::cout << "  " << e.file << ": " << e.reason << "\n";
           }
-          return 0;
-        });
+        }
+        return 0;
       };
     });
   }

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <fstream>
 #include <memory>
 
 #include <opencv2/core.hpp>
@@ -175,6 +176,51 @@ TEST_CASE("folder: sub-folders name the classes; a second import adds nothing", 
   CHECK(again.skipped == 6);
   CHECK(p.image_count() == 6);
   CHECK(p.project->integrity_check() == "ok");
+}
+
+TEST_CASE("folder listing: sorted image files, hidden and other files skipped, symlinks followed or reported",
+          "[formats]") {
+  test::ScratchDir d("listing");
+  const fs::path root = d.path() / "src";
+  const auto touch = [](const fs::path& f) {
+    fs::create_directories(f.parent_path());
+    std::ofstream(f) << "x";
+  };
+  touch(root / "b" / "2.JPG");
+  touch(root / "b" / "1.png");
+  touch(root / "a.b" / "3.webp");  // '.' sorts before '/': "a.b/3.webp" < "a/..." in full paths
+  touch(root / "a" / "4.jpeg");
+  touch(root / "a" / "notes.txt");
+  touch(root / "a" / ".hidden.jpg");
+  touch(root / ".cache" / "5.jpg");
+  touch(d.path() / "elsewhere" / "6.bmp");
+  fs::create_directory_symlink(d.path() / "elsewhere", root / "linked");
+  fs::create_symlink(root / "a" / "4.jpeg", root / "a" / "alias.jpg");
+  fs::create_symlink(root / "missing.jpg", root / "a" / "broken.jpg");
+  std::vector<core::ImportError> errors;
+  const auto files = core::formats::find_image_files(root.string(), errors);
+  const std::string r = root.string() + "/";
+  CHECK(files == std::vector<std::string>{r + "a.b/3.webp", r + "a/4.jpeg", r + "a/alias.jpg", r + "b/1.png",
+                                          r + "b/2.JPG", r + "linked/6.bmp"});
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].file == r + "a/broken.jpg");
+  CHECK(errors[0].reason.find("broken symlink") != std::string::npos);
+  // A trailing slash on the root gives the same paths.
+  errors.clear();
+  CHECK(core::formats::find_image_files(r, errors) == files);
+}
+
+TEST_CASE("import: new projects use 64 KiB pages; foreign keys are enforced again after an import", "[formats]") {
+  TestProject p("pragmas");
+  auto& db = p.project->db();
+  CHECK(db.execAndGet("PRAGMA page_size").getInt() == 65536);
+  CHECK(p.ingest("folder", fixture("folder")).imported == 6);
+  // The import writes its rows with the checks off (every id it writes is its own); after
+  // it they are on: a label for an image that does not exist is refused.
+  CHECK(db.execAndGet("PRAGMA foreign_keys").getInt() == 1);
+  CHECK_THROWS(db.exec("INSERT INTO labels(image_id, label_set_id, class) VALUES (999999, 1, 'x')"));
+  SQLite::Statement fk(db, "PRAGMA foreign_key_check");
+  CHECK_FALSE(fk.executeStep());  // no row breaks a foreign key
 }
 
 TEST_CASE("csv: labels, numeric and categorical attributes, quoted commas, subject, split", "[formats]") {

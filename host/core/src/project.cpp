@@ -292,6 +292,13 @@ sdk::Result<std::unique_ptr<Project>> Project::create(const std::string& path, c
   try {
     {
       SQLite::Database db(tmp, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+      // 64 KiB pages (SQLite's largest; the default is 4 KiB): a project is written in bulk
+      // (imports, predictions, masks and checkpoints as blobs) and read in scans (ls,
+      // snapshots), and every commit and the checkpoint on close move 16x fewer pages. A
+      // 10,000-image import went from 0.23 to 0.19-0.21 s and `data ls` on 100,000 images
+      // from 0.15 to 0.12 s (bench/import). Set before the first table; projects made
+      // earlier keep their 4 KiB pages and work the same.
+      db.exec("PRAGMA page_size = 65536");
       db.exec("PRAGMA application_id = " + std::to_string(kProjectApplicationId));
       db.exec("PRAGMA journal_mode = WAL");
       apply_pragmas(db);

@@ -15,7 +15,9 @@ sdk::Result<ImportBatch> read_folder(const std::string& root, const ReadOptions&
   ImportBatch b;
   b.source.name = fs::path(root).filename().string();
   std::vector<std::string> classes;
-  for (const auto& file : find_image_files(root, b.errors)) {
+  const auto files = find_image_files(root, b.errors);
+  b.entries.reserve(files.size());  // an ImageEntry is large: no regrowth copies
+  for (const auto& file : files) {
     ImageEntry e;
     e.path = file;
     e.rel_path = relative_to(file, root);

@@ -1,7 +1,10 @@
 // Dispatch and helpers shared by the dataset format readers and writers.
 #include "kohl/core/formats.hpp"
 
+#include <dirent.h>
 #include <sys/stat.h>
+
+#include <cerrno>
 
 #include <algorithm>
 #include <cstring>
@@ -101,46 +104,54 @@ std::string relative_to(const std::string& path, const std::string& root) {
 }
 
 std::vector<std::string> find_image_files(const std::string& dir, std::vector<ImportError>& errors) {
+  // POSIX readdir with the type it reports (d_type), and plain string paths: one
+  // std::filesystem::path per file (it splits every path into components) made listing
+  // cost ~6.5 us a file, five times what readdir itself needs (bench/import).
   std::vector<std::string> out;
   // Folders already entered, by device and inode: a symlink back to one is a loop.
   std::set<std::pair<dev_t, ino_t>> seen;
-  std::vector<fs::path> stack{fs::path(dir)};
+  std::vector<std::string> stack{dir};
   while (!stack.empty()) {
-    fs::path d = stack.back();
+    const std::string d = std::move(stack.back());
     stack.pop_back();
     struct stat st {};
     if (::stat(d.c_str(), &st) != 0) {
-      errors.push_back({d.string(), "cannot enter folder (broken symlink or symlink loop)"});
+      errors.push_back({d, "cannot enter folder (broken symlink or symlink loop)"});
       continue;
     }
     if (!seen.insert({st.st_dev, st.st_ino}).second) {
-      errors.push_back({d.string(), "symlink loop: this folder was already visited; not followed"});
+      errors.push_back({d, "symlink loop: this folder was already visited; not followed"});
       continue;
     }
-    std::error_code ec;
-    // directory_entry caches the type readdir reports, so plain files and folders cost no
-    // extra stat; only symlinks are followed with one.
-    std::vector<fs::directory_entry> children;
-    for (fs::directory_iterator it(d, ec), end; !ec && it != end; it.increment(ec)) children.push_back(*it);
-    if (ec) errors.push_back({d.string(), "cannot list folder: " + ec.message()});
-    for (const auto& child : children) {
-      const auto& p = child.path();
-      const std::string name = p.filename().string();
-      if (!name.empty() && name[0] == '.') continue;  // hidden files and folders
-      std::error_code e2;
-      if (child.is_symlink(e2)) {
-        const auto status = fs::status(p, e2);
-        if (e2 || status.type() == fs::file_type::not_found) {
-          errors.push_back({p.string(), "broken symlink or symlink loop"});
+    DIR* dp = ::opendir(d.c_str());
+    if (dp == nullptr) {
+      errors.push_back({d, std::string("cannot list folder: ") + std::strerror(errno)});
+      continue;
+    }
+    const std::string prefix = (!d.empty() && d.back() == '/') ? d : d + '/';
+    for (;;) {
+      errno = 0;  // readdir returns null both at the end and on an error, told apart by errno
+      const dirent* ent = ::readdir(dp);
+      if (ent == nullptr) break;
+      const char* name = ent->d_name;
+      if (name[0] == '.') continue;  // ".", ".." and hidden files and folders
+      std::string p = prefix + name;
+      unsigned char type = ent->d_type;
+      if (type == DT_UNKNOWN || type == DT_LNK) {
+        // Some file systems report no type; a symlink is followed (stat), and one that
+        // leads nowhere is reported.
+        struct stat ls {};
+        if (::stat(p.c_str(), &ls) != 0) {
+          errors.push_back({p, "broken symlink or symlink loop"});
           continue;
         }
-        if (fs::is_directory(status)) stack.push_back(p);
-        else if (fs::is_regular_file(status) && has_image_extension(name)) out.push_back(p.string());
-        continue;
+        type = S_ISDIR(ls.st_mode) ? DT_DIR : S_ISREG(ls.st_mode) ? DT_REG : DT_UNKNOWN;
       }
-      if (child.is_directory(e2)) stack.push_back(p);
-      else if (child.is_regular_file(e2) && has_image_extension(name)) out.push_back(p.string());
+      if (type == DT_DIR) stack.push_back(std::move(p));
+      else if (type == DT_REG && has_image_extension(p)) out.push_back(std::move(p));
     }
+    if (errno != 0) errors.push_back({d, std::string("cannot list folder: ") + std::strerror(errno)});
+    ::closedir(dp);
   }
   std::sort(out.begin(), out.end());
   return out;
