@@ -11,7 +11,9 @@
 #                 python3-torchvision): torchvision resnet18, Adam lr 1e-3, same PNGs and
 #                 preprocessing, DataLoader num_workers=2, torch.set_num_threads(2), same
 #                 epochs, same measure;
-#   compute-only: kohl_bench_train, the engine's step on one batch already in memory.
+#   compute-only: kohl_bench_train, the engine's step on one batch already in memory;
+#   ceiling:      profile_step.py, the most any engine could gain over PyTorch at equal work
+#                 here (the step if only the convolutions cost, at oneDNN's best rate).
 # Rates over epochs 2..E are total images / total time (the harmonic mean of the epochs).
 # Environment: KOHL_BENCH_TRAIN_IMAGES (default 512 faces, about 300 for training),
 # KOHL_BENCH_TRAIN_EPOCHS (default 3).
@@ -71,8 +73,16 @@ head -n 1 "$work/compute.txt"
 co_ips=$(sed -n 's/^compute_only_images_per_s=//p' "$work/compute.txt")
 echo "compute-only: $co_ips images/s"
 
+# The ceiling at equal work: the step if only the convolutions cost, at oneDNN's best rate here.
+"$py" "$here/profile_step.py" --threads 2 >"$work/ceiling.txt" 2>"$work/ceiling.log"
+grep -v '^RESULT' "$work/ceiling.txt" | sed 's/^/ceiling:      /'
+ceiling_ips=$(sed -n 's/^RESULT .* ceiling_images_per_s=\([0-9.]*\).*/\1/p' "$work/ceiling.txt")
+
 python3 -c "
-k, p, c = $kohl_ips, $py_ips, $co_ips
+k, p, c, top = $kohl_ips, $py_ips, $co_ips, $ceiling_ips
+print(f'ceiling:      at equal work no engine passes {top:.1f} images/s = {top / p:.2f}x the reference end to end '
+      f'(the goal 1.5x needs {1.5 * p:.1f}; Kohl compute-only {c:.1f})')
 print(f'RESULT train ratio={k / p:.3f} kohl_images_per_s={k:.2f} pytorch_images_per_s={p:.2f} '
-      f'compute_only_images_per_s={c:.2f} pipeline_overhead={1 - k / c:.3f} images=$n train_images=$train_n '
+      f'compute_only_images_per_s={c:.2f} pipeline_overhead={1 - k / c:.3f} ratio_ceiling={top / p:.2f} '
+      f'images=$n train_images=$train_n '
       f'epochs=$epochs size=128 batch=32 threads=2 backbone=resnet18')"
