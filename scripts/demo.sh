@@ -101,7 +101,7 @@ echo
 "$kohl" plugins list
 echo
 echo "Demo project: $project   (open it with: $build/bin/kohl-studio $project)"
-echo "Runs:         $run, $run2, $rec (kohl runs ls $project); predictions: $out/$run-test-predictions.csv"
+echo "Runs:         $run (Monk band), $run2 (wider, class-weighted), $rec (shade recommender) (kohl runs ls $project); predictions: $out/$run-test-predictions.csv"
 echo "Reports:      $out/report-$run/index.html  $out/report-$rec/index.html  $out/compare/index.html"
 echo "Bundles:      $out/$run-bundle  $out/$rec-bundle  (kohl bundle verify; model_card.md inside)"
 echo "Pictures:     $out/astronaut-detected.png  $out/astronaut-tryon.png  $out/served-recommend-preview.png"

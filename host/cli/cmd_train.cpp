@@ -40,6 +40,19 @@ std::string label_set_of(const core::RunInfo& r) {
   return out;
 }
 
+// The last validation figures of a run, in the table of `runs ls`: accuracy for a
+// classifier, each head's for a multi-attribute run, mean CIEDE2000 for a recommender.
+std::string val_summary(const Json& val) {
+  std::ostringstream out;
+  out << std::fixed << std::setprecision(3);
+  if (val.contains("accuracy")) out << "val acc " << val["accuracy"].get<double>();
+  for (const auto& [name, v] : val.items())
+    if (name.rfind("acc_", 0) == 0) out << (out.tellp() > 0 ? ", " : "") << "val " << name << " " << v.get<double>();
+  if (val.contains("mean_de")) out << (out.tellp() > 0 ? ", " : "") << "val mean CIEDE2000 " << std::setprecision(2) << val["mean_de"].get<double>();
+  if (out.tellp() == 0 && val.contains("loss")) out << "val loss " << val["loss"].get<double>();
+  return out.str();
+}
+
 int with_runs(const std::string& path, const std::function<int(core::RunStore&)>& fn) {
   auto p = core::Project::open(path, core::Project::Mode::kReadOnly);
   if (!p) return fail(p.status().message());
@@ -252,7 +265,13 @@ void add_train_commands(CLI::App& app, Context& ctx) {
       ctx.action = [a] {
         return with_runs(a->project, [&](core::RunStore& store) {
           Json out = Json::array();
+          std::vector<std::string> targets;  // the table's column: label set(s), or a recommender's regions
           for (const auto& r : store.runs()) {
+            std::string target = label_set_of(r);
+            if (r.task == "recommend")
+              for (const auto& g : r.config.value("regions", std::vector<std::string>{}))
+                target += (target.empty() ? "" : ",") + g;
+            targets.push_back(target);
             const auto cps = store.checkpoints(r.name);
             const Json m = store.metrics(r.name);
             Json last = Json::object();
@@ -274,12 +293,13 @@ void add_train_commands(CLI::App& app, Context& ctx) {
             return 0;
           }
           if (out.empty()) std::cout << "no runs yet (kohl train --help)\n";
-          for (const auto& r : out) {
+          for (std::size_t i = 0; i < out.size(); ++i) {
+            const Json& r = out[i];
+            const std::string& target = targets[i];
             std::cout << std::left << std::setw(10) << r["name"].get<std::string>() << std::setw(9)
                       << r["status"].get<std::string>() << std::setw(34) << r["backbone"].get<std::string>()
-                      << std::setw(12) << r["label_set"].get<std::string>() << " epochs " << r["epochs"];
-            if (r["last"].contains("val"))
-              std::cout << std::fixed << std::setprecision(3) << "  val acc " << r["last"]["val"].value("accuracy", 0.0);
+                      << std::setw(16) << target << " epochs " << r["epochs"];
+            if (r["last"].contains("val")) std::cout << "  " << val_summary(r["last"]["val"]);
             std::cout << "\n";
           }
           return 0;

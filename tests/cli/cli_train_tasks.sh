@@ -69,6 +69,8 @@ for split in ('train', 'val'):
         assert [x[0] for x in m[split][k]] == [1, 2], (split, k, m[split])"
 "$kohl" runs ls "$p" --json >"$tmp/a-ls.json"
 check "runs ls shows the label sets" pyjson "$tmp/a-ls.json" "assert d[0]['label_set'] == 'monk,undertone', d[0]"
+"$kohl" runs ls "$p" >"$tmp/a-ls.txt"
+check "runs ls (table): each head's validation accuracy" grep -q "monk,undertone .*val acc_monk [0-9.]*, val acc_undertone" "$tmp/a-ls.txt"
 
 # Same seed: the same metrics; resuming run-1 to 3 epochs gives what 3 epochs straight give.
 "$kohl" train "$p" "${attr[@]}" --epochs 3 --json >"$tmp/a2.json" 2>/dev/null
@@ -188,6 +190,9 @@ assert c['targets'] == 'measured' and c['epochs'] == 2, c"
 "$kohl" train "$q" "${rec[@]}" --json >"$tmp/pal.json" 2>/dev/null
 "$kohl" runs show "$q" run-2 --json >"$tmp/pal-show.json"
 check "palette targets stay the default" pyjson "$tmp/pal-show.json" "assert d['config']['targets'] == 'palette', d['config']"
+"$kohl" runs ls "$q" >"$tmp/rec-ls.txt"
+check "runs ls (table): a recommender shows its regions and mean CIEDE2000, not an accuracy" \
+  bash -c "grep -q '^run-2 .*foundation,lip .*val mean CIEDE2000 [0-9.]*\$' '$tmp/rec-ls.txt' && ! grep -q 'val acc' '$tmp/rec-ls.txt'"
 "$kohl" eval "$q" run-1 --split test --json >"$tmp/m-eval.json" 2>/dev/null
 # References of both runs on the larger training split (a pair enters a palette run only
 # when its random palette has every region; a measured run takes every pair).
