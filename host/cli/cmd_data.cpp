@@ -1,5 +1,5 @@
-// kohl data import | export | ls | stats | show | split | snapshot | relink | label | attr |
-//           review | undo | redo (and synth, from cmd_synth.cpp)
+// kohl data import | export | ls | stats | show | split | snapshot | relink | subjects | forget |
+//           label | attr | review | undo | redo (and synth, from cmd_synth.cpp)
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -386,6 +386,98 @@ void add_data_commands(CLI::App& app, Context& ctx) {
           else
             std::cout << "relinked " << r.value()["relinked"] << " images; " << r.value()["still_missing"]
                       << " still missing\n";
+          return 0;
+        });
+      };
+    });
+  }
+
+  // ---- subjects and erasure ------------------------------------------------------------------
+  {
+    struct Args {
+      std::string project;
+      bool json = false;
+    };
+    auto a = std::make_shared<Args>();
+    auto* c = data->add_subcommand("subjects", "List the subjects (pseudonymous ids), their images and the runs trained on them");
+    c->add_option("project", a->project, "The project file (*.kohl)")->required();
+    c->add_flag("--json", a->json, "Print [{subject, images, trained_runs}] as JSON");
+    c->callback([&ctx, a] {
+      ctx.action = [a] {
+        return with_store(a->project, core::Project::Mode::kReadOnly, [&](core::DataStore& store) {
+          const Json all = store.subjects();
+          if (a->json) {
+            std::cout << all.dump(2) << "\n";
+            return 0;
+          }
+          if (all.empty()) std::cout << "no subjects (import with a subject column, or kohl data synth)\n";
+          for (const auto& s : all)
+            std::cout << std::left << std::setw(24) << s["subject"].get<std::string>() << std::right << std::setw(6)
+                      << s["images"].get<std::int64_t>() << " images, in the training data of "
+                      << s["trained_runs"].get<std::int64_t>() << " runs\n";
+          return 0;
+        });
+      };
+    });
+  }
+  {
+    struct Args {
+      std::string project, subject;
+      bool dry_run = false, delete_files = false, json = false;
+    };
+    auto a = std::make_shared<Args>();
+    auto* c = data->add_subcommand(
+        "forget",
+        "Erase a subject with everything derived from it (images, annotations, masks, snapshot rows, predictions, "
+        "thumbnails, undo history) and list the models trained on it");
+    c->add_option("project", a->project, "The project file (*.kohl)")->required();
+    c->add_option("subject", a->subject, "The subject's pseudonymous id (kohl data subjects PROJECT)")->required();
+    c->add_flag("--dry-run,-n", a->dry_run, "Only say what would be erased");
+    c->add_flag("--delete-files", a->delete_files, "Also delete the subject's image files from disk");
+    c->add_flag("--json", a->json,
+                "Print {subject, dry_run, images, files, files_deleted, thumbnails_removed, snapshots, trained_runs, "
+                "evaluated_runs, undo_history_cleared, wal_truncated}");
+    c->footer(
+        "Erasure is one transaction with SQLite's secure_delete on, then the WAL is checkpointed and emptied, so the\n"
+        "project file keeps no copy of what was erased. Snapshots lose the subject's rows (their digest still names what\n"
+        "was frozen then). Checkpoints and exported bundles of the runs listed as trained on the subject still carry what\n"
+        "they learnt from it: retrain them without it. A record of the erasure (subject, time, counts) stays in the\n"
+        "project.");
+    c->callback([&ctx, a] {
+      ctx.action = [a] {
+        return with_store(a->project, core::Project::Mode::kReadWrite, [&](core::DataStore& store) {
+          auto r = store.erase_subject(a->subject, a->dry_run, a->delete_files);
+          if (!r) return fail(r.status().message());
+          const Json& j = r.value();
+          if (a->json) {
+            std::cout << j.dump(2) << "\n";
+            return 0;
+          }
+          auto names = [](const Json& v) {
+            std::string s;
+            for (const auto& x : v) s += (s.empty() ? "" : ", ") + x.get<std::string>();
+            return s.empty() ? std::string("none") : s;
+          };
+          const bool dry = j["dry_run"].get<bool>();
+          std::cout << (dry ? "would erase" : "erased") << " subject '" << j["subject"].get<std::string>() << "': "
+                    << j["images"] << " images with their annotations and masks\n"
+                    << "  snapshots that held them: " << names(j["snapshots"]) << "\n"
+                    << "  runs evaluated on them (predictions " << (dry ? "would be " : "") << "removed): "
+                    << names(j["evaluated_runs"]) << "\n"
+                    << "  models trained on them: " << names(j["trained_runs"])
+                    << (j["trained_runs"].empty() ? "" : " (their checkpoints and bundles still carry it: retrain)") << "\n";
+          if (j["undo_history_cleared"].get<bool>())
+            std::cout << "  the undo/redo history " << (dry ? "would be" : "was") << " cleared\n";
+          if (!dry) {
+            if (!j["wal_truncated"].get<bool>())
+              std::cerr << "warning: another program has " << a->project << " open: the erased rows' old pages stay in "
+                        << a->project << "-wal until it closes; close it and run any kohl command on the project\n";
+            std::cout << "  thumbnails removed: " << j["thumbnails_removed"] << "\n";
+            if (a->delete_files) std::cout << "  image files deleted: " << j["files_deleted"] << "\n";
+          }
+          if (!a->delete_files && !j["files"].empty())
+            std::cout << "  the image files stay on disk (" << j["files"].size() << ", --json lists them; --delete-files "
+                      << "deletes them)\n";
           return 0;
         });
       };

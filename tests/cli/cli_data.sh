@@ -134,4 +134,31 @@ done
 "$kohl" data ls "$p" --json >/dev/null
 check "project still opens after the kills" test $? -eq 0
 
+# subjects and erasure: a dry run changes nothing; erasure names the snapshot that held the
+# subject; the file keeps no trace; an unknown subject is refused by name
+e="$tmp/e.kohl"
+"$kohl" project new "$e" --name erase >/dev/null
+"$kohl" data import "$e" "$fixtures/kohl" --format kohl >/dev/null 2>&1
+"$kohl" data split "$e" --ratios 1,0 --seed 1 >/dev/null
+"$kohl" data snapshot "$e" v1 >/dev/null
+"$kohl" data subjects "$e" --json >"$tmp/subj.json"
+check "subjects: codes and image counts" pyjson "$tmp/subj.json" "
+assert [(s['subject'], s['images']) for s in d] == [('s001', 2), ('s002', 1)], d"
+s001_hash=$("$kohl" data show "$e" 1 | python3 -c "import json, sys; print(json.load(sys.stdin)['hash'])")
+"$kohl" data forget "$e" s001 --dry-run --json >"$tmp/dry.json"
+check "forget --dry-run: what would go, nothing gone" pyjson "$tmp/dry.json" "
+assert d['dry_run'] and d['images'] == 2 and d['snapshots'] == ['v1'], d"
+check "... and the project is unchanged" test "$(sqlite3 "$e" 'SELECT COUNT(*) FROM images')" -eq 3
+"$kohl" data forget "$e" s001 >"$tmp/forget.txt"
+check "forget: says what it erased and that the files stay" \
+  bash -c "grep -q \"erased subject 's001': 2 images\" '$tmp/forget.txt' && grep -q 'image files stay on disk' '$tmp/forget.txt'"
+check "forget: images, subject and snapshot rows gone" test "$(sqlite3 "$e" \
+  "SELECT (SELECT COUNT(*) FROM images) || ',' || (SELECT COUNT(*) FROM subjects) || ',' || (SELECT images FROM snapshots)")" = "1,1,1"
+check "forget: the project file has no trace of its images" bash -c "! grep -q '$s001_hash' '$e'"
+check "forget: integrity ok" test "$(sqlite3 "$e" 'PRAGMA integrity_check')" = ok
+set +e
+"$kohl" data forget "$e" s001 >/dev/null 2>"$tmp/err"; rc=$?
+set -e
+check "forget an unknown subject: exit 1, named" test $rc -eq 1 -a -n "$(grep "no subject 's001'" "$tmp/err")"
+
 finish

@@ -2,6 +2,8 @@
 // splits, frozen snapshots, ls/stats counts, relink, re-import adding nothing.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <fstream>
 #include <set>
 
 #include <opencv2/imgcodecs.hpp>
@@ -9,6 +11,7 @@
 
 #include "kohl/core/data_store.hpp"
 #include "kohl/core/formats.hpp"
+#include "kohl/core/runs.hpp"
 #include "test_support.hpp"
 
 using namespace kohl;
@@ -364,4 +367,114 @@ TEST_CASE("a missing file is reported by name and the rest is imported", "[data_
   REQUIRE(r->errors.size() == 1);
   CHECK(r->errors[0].file == (dir / "src" / "images" / "gone.jpg").string());
   CHECK(r->errors[0].reason == "no such file");
+}
+
+TEST_CASE("a subject is erased with everything derived from it, and the models trained on it are named",
+          "[data_store]") {
+  Fixture f(12, 4);  // subjects s0..s3, three images each (s1: img1, img5, img9)
+  auto& db = f.project->db();
+  std::vector<std::int64_t> gone;
+  std::vector<std::string> gone_hashes;
+  for (const auto& e : f.store->entries())
+    if (e.subject == "s1") {
+      gone.push_back(e.id);
+      gone_hashes.push_back(e.hash);
+    }
+  REQUIRE(gone.size() == 3);
+  REQUIRE(f.store->set_label(gone[0], "skin_tone_monk", "3", "person:ana"));  // undo history holds its label
+  core::SplitOptions so;
+  so.by_subject = true;
+  so.seed = 3;
+  REQUIRE(f.store->split(so).is_ok());
+  REQUIRE(f.store->snapshot("v1").is_ok());
+  const auto frozen = f.store->snapshot_entries("v1");
+  REQUIRE(frozen.is_ok());
+  std::string s1_split;
+  for (const auto& e : frozen.value())
+    if (e.subject == "s1") s1_split = e.split;
+  core::RunStore runs(*f.project);
+  REQUIRE(runs.create_run("classify", "v1", Json::object(), Json::object()).is_ok());
+  std::vector<std::pair<std::int64_t, Json>> preds;
+  for (const auto& e : f.store->entries()) preds.push_back({e.id, Json{{"truth", 0}}});
+  auto eval = runs.add_evaluation("run-1", "v1", "test", std::nullopt, "org.test.eval@1", Json::object(), preds);
+  REQUIRE(eval.is_ok());
+  // Thumbnails of every image.
+  std::filesystem::create_directories(f.store->thumbnail_dir());
+  for (const auto& e : f.store->entries()) std::ofstream(f.store->thumbnail_dir() + "/" + e.hash + ".jpg") << "jpg";
+
+  const auto subjects = f.store->subjects();
+  REQUIRE(subjects.size() == 4);
+  CHECK(subjects[1]["subject"] == "s1");
+  CHECK(subjects[1]["images"] == 3);
+  CHECK(subjects[1]["trained_runs"] == (s1_split == "train" ? 1 : 0));
+
+  // A dry run says what would go and changes nothing.
+  auto dry = f.store->erase_subject("s1", true, false);
+  REQUIRE(dry.is_ok());
+  CHECK(dry.value()["images"] == 3);
+  CHECK(dry.value()["snapshots"] == Json::array({"v1"}));
+  CHECK(dry.value()["evaluated_runs"] == Json::array({"run-1"}));
+  CHECK(dry.value()["trained_runs"] == (s1_split == "train" ? Json::array({"run-1"}) : Json::array()));
+  CHECK(dry.value()["undo_history_cleared"] == true);
+  CHECK(f.store->entries().size() == 12);
+
+  auto r = f.store->erase_subject("s1", false, false);
+  REQUIRE(r.is_ok());
+  CHECK(r.value()["thumbnails_removed"] == 3);
+  CHECK(r.value()["wal_truncated"] == true);
+  CHECK(r.value()["files_deleted"] == 0);
+  REQUIRE(r.value()["files"].size() == 3);
+  for (const auto& file : r.value()["files"]) CHECK(std::filesystem::exists(file.get<std::string>()));  // kept
+  // Gone from the images, the snapshot, the predictions, the subjects; the rest is intact.
+  CHECK(f.store->entries().size() == 9);
+  for (const auto& e : f.store->entries()) CHECK(e.subject != "s1");
+  CHECK(f.store->snapshot_entries("v1").value().size() == 9);
+  CHECK(f.store->snapshots()[0].images == 9);
+  const auto left = runs.predictions(eval.value());
+  CHECK(left.size() == 9);
+  for (const auto& [id, rec] : left) CHECK(std::find(gone.begin(), gone.end(), id) == gone.end());
+  CHECK(f.store->subjects().size() == 3);
+  for (const char* t : {"labels", "attributes", "landmarks", "masks", "boxes", "pairs"}) {
+    INFO(t);
+    const std::string col = std::string(t) == "pairs" ? "a" : "image_id";
+    CHECK(db.execAndGet("SELECT COUNT(*) FROM " + std::string(t) + " WHERE " + col + " NOT IN (SELECT id FROM images)")
+              .getInt64() == 0);
+  }
+  for (const auto& h : gone_hashes) CHECK_FALSE(std::filesystem::exists(f.store->thumbnail_dir() + "/" + h + ".jpg"));
+  // The undo history could have brought a label back: it is gone.
+  CHECK_FALSE(f.store->undo().is_ok());
+  // The erasure is on record, without annotations.
+  CHECK(db.execAndGet("SELECT COUNT(*) FROM meta WHERE key LIKE 'erasure %'").getInt64() == 1);
+  SQLite::Statement fk(db, "PRAGMA foreign_key_check");
+  CHECK_FALSE(fk.executeStep());
+  // secure_delete and the truncated WAL: the project file keeps no trace of the erased rows.
+  const std::string bytes = test::read_file(f.project->path());
+  for (const char* name : {"img1.jpg", "img5.jpg", "img9.jpg"}) CHECK(bytes.find(name) == std::string::npos);
+  for (const auto& h : gone_hashes) CHECK(bytes.find(h) == std::string::npos);
+  CHECK(bytes.find("img2.jpg") != std::string::npos);  // what stays is still there
+  // An unknown subject is refused by name.
+  auto unknown = f.store->erase_subject("s1", false, false);
+  REQUIRE_FALSE(unknown.is_ok());
+  CHECK(unknown.status().message().find("no subject 's1'") != std::string::npos);
+}
+
+TEST_CASE("erasing a subject can delete its image files too; a reader holding the WAL is reported", "[data_store]") {
+  Fixture f(6, 3);
+  {
+    // Another program in the middle of reading the project: the checkpoint cannot finish.
+    SQLite::Database reader(f.project->path(), SQLite::OPEN_READONLY);
+    reader.exec("BEGIN");
+    CHECK(reader.execAndGet("SELECT COUNT(*) FROM images").getInt64() == 6);
+    auto r = f.store->erase_subject("s2", false, true);
+    REQUIRE(r.is_ok());
+    CHECK(r.value()["wal_truncated"] == false);
+    CHECK(r.value()["files_deleted"] == 2);
+    for (const auto& file : r.value()["files"]) CHECK_FALSE(std::filesystem::exists(file.get<std::string>()));
+    CHECK(f.store->entries().size() == 4);
+    reader.exec("COMMIT");
+  }
+  // Once it is gone, erasing again (another subject) empties the WAL.
+  auto r = f.store->erase_subject("s1", false, false);
+  REQUIRE(r.is_ok());
+  CHECK(r.value()["wal_truncated"] == true);
 }

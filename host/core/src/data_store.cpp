@@ -1470,6 +1470,139 @@ sdk::Result<Json> DataStore::relink(const std::string& folder, sdk::IProgress& p
   return Json{{"relinked", relinked}, {"still_missing", static_cast<std::int64_t>(missing.size())}, {"present", present}};
 }
 
+// ---- subjects and erasure -------------------------------------------------------------------
+
+namespace {
+
+// "(1,2,3)" for an IN clause: the ids are integers read from the project itself.
+std::string id_list(const std::vector<std::int64_t>& ids) {
+  std::string out = "(";
+  for (std::size_t i = 0; i < ids.size(); ++i) out += (i ? "," : "") + std::to_string(ids[i]);
+  return out + ")";
+}
+
+std::vector<std::string> strings_of(SQLite::Database& db, const std::string& sql) {
+  std::vector<std::string> out;
+  SQLite::Statement q(db, sql);
+  while (q.executeStep()) out.push_back(q.getColumn(0).getString());
+  return out;
+}
+
+}  // namespace
+
+Json DataStore::subjects() const {
+  auto& db = project_.db();
+  Json out = Json::array();
+  SQLite::Statement q(db,
+                      "SELECT s.code, COUNT(i.id), "
+                      "  (SELECT COUNT(DISTINCT r.id) FROM runs r JOIN snapshot_images si ON si.snapshot_id = r.snapshot_id "
+                      "     JOIN images i2 ON i2.id = si.image_id WHERE i2.subject_id = s.id AND si.split = 'train') "
+                      "FROM subjects s LEFT JOIN images i ON i.subject_id = s.id GROUP BY s.id ORDER BY s.code");
+  while (q.executeStep())
+    out.push_back({{"subject", q.getColumn(0).getString()},
+                   {"images", q.getColumn(1).getInt64()},
+                   {"trained_runs", q.getColumn(2).getInt64()}});
+  return out;
+}
+
+sdk::Result<Json> DataStore::erase_subject(const std::string& code, bool dry_run, bool delete_files) {
+  auto& db = project_.db();
+  std::int64_t subject_id = 0;
+  {
+    SQLite::Statement q(db, "SELECT id FROM subjects WHERE code = ?");
+    q.bind(1, code);
+    if (!q.executeStep())
+      return Status::invalid(project_.path() + ": no subject '" + code +
+                               "' (`kohl data subjects PROJECT` lists them)");
+    subject_id = q.getColumn(0).getInt64();
+  }
+  std::vector<std::int64_t> ids;
+  std::vector<std::string> files, hashes;
+  {
+    SQLite::Statement q(db, "SELECT id, path, hash FROM images WHERE subject_id = ? ORDER BY id");
+    q.bind(1, subject_id);
+    while (q.executeStep()) {
+      ids.push_back(q.getColumn(0).getInt64());
+      files.push_back(q.getColumn(1).getString());
+      hashes.push_back(q.getColumn(2).getString());
+    }
+  }
+  const std::string in = id_list(ids);
+  const auto snapshots = strings_of(
+      db, "SELECT DISTINCT s.name FROM snapshots s JOIN snapshot_images si ON si.snapshot_id = s.id "
+          "WHERE si.image_id IN " + in + " ORDER BY s.name");
+  const auto trained = strings_of(
+      db, "SELECT DISTINCT r.name FROM runs r JOIN snapshot_images si ON si.snapshot_id = r.snapshot_id "
+          "WHERE si.image_id IN " + in + " AND si.split = 'train' ORDER BY r.id");
+  const auto evaluated = strings_of(
+      db, "SELECT DISTINCT r.name FROM runs r JOIN evaluations e ON e.run_id = r.id "
+          "JOIN predictions p ON p.evaluation_id = e.id WHERE p.image_id IN " + in + " ORDER BY r.id");
+  const bool has_history = db.execAndGet("SELECT (SELECT COUNT(*) FROM undo_log) + (SELECT COUNT(*) FROM redo_log)").getInt64() > 0;
+
+  Json report = {{"subject", code},          {"dry_run", dry_run},      {"images", static_cast<std::int64_t>(ids.size())},
+                 {"files", files},           {"files_deleted", 0},      {"thumbnails_removed", 0},
+                 {"snapshots", snapshots},   {"trained_runs", trained}, {"evaluated_runs", evaluated},
+                 {"undo_history_cleared", has_history}, {"wal_truncated", false}};
+  if (dry_run) return report;
+
+  try {
+    // Deleted rows are overwritten with zeros in the file, not just unlinked from the B-tree.
+    db.exec("PRAGMA secure_delete = ON");
+    struct SecureDeleteOff {
+      SQLite::Database& db;
+      ~SecureDeleteOff() {
+        try {
+          db.exec("PRAGMA secure_delete = OFF");
+        } catch (...) {
+        }
+      }
+    } secure_delete_off{db};
+    SQLite::Transaction tx(db);
+    db.exec("DELETE FROM predictions WHERE image_id IN " + in);
+    db.exec("DELETE FROM snapshot_images WHERE image_id IN " + in);
+    db.exec("UPDATE snapshots SET images = (SELECT COUNT(*) FROM snapshot_images si WHERE si.snapshot_id = snapshots.id)");
+    db.exec("DELETE FROM masks WHERE image_id IN " + in);
+    db.exec("DELETE FROM images WHERE id IN " + in);  // labels, attributes, landmarks, boxes, pairs cascade
+    {
+      SQLite::Statement del(db, "DELETE FROM subjects WHERE id = ?");
+      del.bind(1, subject_id);
+      del.exec();
+    }
+    // Undo entries are SQL that re-inserts old values: they could bring the subject back.
+    db.exec("DELETE FROM undo_log");
+    db.exec("DELETE FROM redo_log");
+    db.exec("DELETE FROM edit_steps");
+    // What was done stays on record, without any annotation.
+    const std::string when = now_iso8601();
+    SQLite::Statement rec(db, "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)");
+    rec.bind(1, "erasure " + when + " " + code);
+    rec.bind(2, Json{{"subject", code}, {"erased", when}, {"images", static_cast<std::int64_t>(ids.size())},
+                     {"snapshots", snapshots}, {"trained_runs", trained}, {"evaluated_runs", evaluated}}
+                    .dump());
+    rec.exec();
+    tx.commit();
+    // The WAL still holds the pages as they were before: copy the new ones in and empty it.
+    // Another program reading the project (kohl-studio) can hold the checkpoint back
+    // ("busy"): then the old pages stay in PROJECT-wal until it closes, and the report says so.
+    SQLite::Statement ckpt(db, "PRAGMA wal_checkpoint(TRUNCATE)");
+    report["wal_truncated"] = ckpt.executeStep() && ckpt.getColumn(0).getInt() == 0;
+  } catch (const std::exception& e) {
+    return Status::io_error(project_.path() + ": erasure of subject '" + code +
+                            "' failed, the project is unchanged: " + e.what());
+  }
+
+  std::int64_t thumbs = 0, deleted = 0;
+  std::error_code ec;
+  for (const auto& h : hashes)
+    if (fs::remove(fs::path(thumbnail_dir()) / (h + ".jpg"), ec)) ++thumbs;
+  if (delete_files)
+    for (const auto& f : files)
+      if (fs::remove(f, ec)) ++deleted;
+  report["thumbnails_removed"] = thumbs;
+  report["files_deleted"] = deleted;
+  return report;
+}
+
 // ---- thumbnails -----------------------------------------------------------------------------
 
 std::string DataStore::thumbnail_dir() const { return project_.path() + ".thumbs"; }

@@ -116,6 +116,25 @@ class DataStore {
   // content matches (and whose stored path no longer exists) at their new place.
   sdk::Result<sdk::Json> relink(const std::string& folder, sdk::IProgress& progress, int threads = 2);
 
+  // ---- subjects and erasure (GDPR Art. 17 / BIPA; docs/datasets.md "Subjects") ---------
+  // Every subject with its image count and the runs whose training split held its images.
+  sdk::Json subjects() const;
+  // Erases a subject with everything derived from it in the project, in one transaction,
+  // with SQLite's secure_delete on (freed pages are zeroed) and the WAL checkpointed and
+  // truncated afterwards: its images' rows (embedded bytes included), labels, attributes,
+  // landmarks, boxes, masks, pairs, their rows in every snapshot and every evaluation's
+  // predictions, their thumbnails, the subject's row, and the undo/redo history (which
+  // could bring annotations back). The image files themselves are deleted only with
+  // `delete_files`. A record of the erasure (subject, time, counts, no annotations) stays
+  // in the project. With `dry_run` nothing changes and the report says what would.
+  // Report: {subject, dry_run, images, files: [...], files_deleted, thumbnails_removed,
+  // snapshots: [...], trained_runs: [...], evaluated_runs: [...], undo_history_cleared,
+  // wal_truncated (false while another program reads the project: the WAL keeps the old
+  // pages until it closes)}.
+  // trained_runs are the models trained on the subject: their checkpoints and any exported
+  // bundles still carry what they learnt from it; retrain them without it.
+  sdk::Result<sdk::Json> erase_subject(const std::string& code, bool dry_run, bool delete_files);
+
   // The thumbnail cache: <project>.thumbs/<hash>.jpg, longest side `size` px (never
   // upscaled). Rebuildable: delete the folder and run again. Images whose pixels do not
   // decode are reported here. Returns {built, cached, errors: [{file, reason}], folder}.
