@@ -478,8 +478,26 @@ TEST_CASE("kohl: every annotation of the format arrives in the project", "[forma
 TEST_CASE("export then import keeps every annotation the format can carry", "[formats]") {
   TestProject src("roundtrip-src");
   src.ingest("kohl", fixture("kohl"));
+  // Mixed provenance on the first image: one label and one attribute made by others.
+  {
+    const auto first = src.store->entries().front();
+    REQUIRE(first.labels.size() >= 1);
+    REQUIRE(src.store->set_label(first.id, first.labels.begin()->first, first.labels.begin()->second, "person:bo"));
+    REQUIRE(src.store->set_attribute(first.id, "undertone", std::string("warm"), "auto:org.test.tone@1"));
+  }
   const auto original = src.store->entries({}, true);
   REQUIRE(original.size() == 3);
+  CHECK(original[0].annotator == "person:ana");
+  CHECK(original[0].annotators ==
+        std::map<std::string, std::string>{{"labels." + original[0].labels.begin()->first, "person:bo"},
+                                           {"attributes.undertone", "auto:org.test.tone@1"}});
+  CHECK(original[0].annotator_of("attributes.ita") == "person:ana");
+  // Snapshots freeze the provenance too.
+  REQUIRE(src.store->snapshot("v1").is_ok());
+  const auto frozen = src.store->snapshot_entries("v1");
+  REQUIRE(frozen.is_ok());
+  for (const auto& f : frozen.value())
+    if (f.hash == original[0].hash) CHECK(f.annotators == original[0].annotators);
   const auto label_sets = src.store->label_sets();
   const auto label_maps = src.store->label_maps();
 
@@ -518,6 +536,7 @@ TEST_CASE("export then import keeps every annotation the format can carry", "[fo
           CHECK(x.review == e.review);
           CHECK(x.reviewer == e.reviewer);
           CHECK(x.annotator == e.annotator);
+          CHECK(x.annotators == e.annotators);
           CHECK(x.pair_role == e.pair_role);
           CHECK(partner_hash(x, back_all) == partner_hash(e, original));
           CHECK(x.mask.has_value() == e.mask.has_value());

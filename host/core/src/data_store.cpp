@@ -346,6 +346,7 @@ Json entry_to_json(const ImageEntry& e) {
     boxes.push_back({{"box", {b.rect.x, b.rect.y, b.rect.width, b.rect.height}}, {"label", b.label}, {"score", b.score}});
   j["boxes"] = boxes;
   if (!e.pair_group.empty()) j["pair"] = {{"group", e.pair_group}, {"role", e.pair_role}};
+  if (!e.annotators.empty()) j["annotators"] = e.annotators;  // only those not made by `annotator`
   return j;
 }
 
@@ -382,6 +383,8 @@ sdk::Result<ImageEntry> entry_from_json(const Json& j) {
       e.pair_group = j["pair"].at("group").get<std::string>();
       e.pair_role = j["pair"].at("role").get<std::string>();
     }
+    const Json who = j.value("annotators", Json::object());
+    for (const auto& [k, v] : who.items()) e.annotators[k] = v.get<std::string>();
   } catch (const std::exception& ex) {
     return Status::invalid(std::string("record: ") + ex.what());
   }
@@ -601,6 +604,10 @@ sdk::Result<ImportReport> DataStore::ingest(ImportBatch batch, const ImportOptio
       ins_image.reset();
       const std::int64_t image_id = db.getLastInsertRowid();
       const std::string who = e.annotator.empty() ? annotator : e.annotator;
+      auto who_of = [&](const std::string& key) {
+        auto it = e.annotators.find(key);
+        return it == e.annotators.end() ? who : it->second;
+      };
 
       for (const auto& [set, cls] : e.labels) {
         auto sid = set_ids.find(set);
@@ -610,12 +617,13 @@ sdk::Result<ImportReport> DataStore::ingest(ImportBatch batch, const ImportOptio
         ins_label.bind(1, image_id);
         ins_label.bind(2, sid->second);
         ins_label.bindNoCopy(3, cls);
-        ins_label.bindNoCopy(4, who);
+        if (e.annotators.empty()) ins_label.bindNoCopy(4, who);
+        else ins_label.bind(4, who_of("labels." + set));
         ins_label.exec();
         ins_label.reset();
       }
       for (const auto& [name, v] : e.attributes) {
-        bind_attribute(ins_attr, image_id, name, v, who);
+        bind_attribute(ins_attr, image_id, name, v, who_of("attributes." + name));
         ins_attr.exec();
         ins_attr.reset();
       }
@@ -623,7 +631,7 @@ sdk::Result<ImportReport> DataStore::ingest(ImportBatch batch, const ImportOptio
         ins_lm.bind(1, image_id);
         ins_lm.bind(2, lm.layout);
         ins_lm.bind(3, points_json(lm.points).dump());
-        ins_lm.bind(4, who);
+        ins_lm.bind(4, who_of("landmarks." + std::to_string(&lm - e.landmarks.data())));
         ins_lm.exec();
         ins_lm.reset();
       }
@@ -635,7 +643,7 @@ sdk::Result<ImportReport> DataStore::ingest(ImportBatch batch, const ImportOptio
         ins_box.bind(5, b.rect.height);
         ins_box.bind(6, b.label);
         ins_box.bind(7, b.score);
-        ins_box.bind(8, who);
+        ins_box.bind(8, who_of("boxes." + std::to_string(&b - e.boxes.data())));
         ins_box.exec();
         ins_box.reset();
       }
@@ -643,7 +651,7 @@ sdk::Result<ImportReport> DataStore::ingest(ImportBatch batch, const ImportOptio
         ins_mask.bind(1, image_id);
         ins_mask.bind(2, c.mask_map);
         ins_mask.bind(3, c.mask_png.data(), static_cast<int>(c.mask_png.size()));
-        ins_mask.bind(4, who);
+        ins_mask.bind(4, who_of("mask"));
         ins_mask.exec();
         ins_mask.reset();
       }
@@ -734,28 +742,28 @@ std::vector<ImageEntry> DataStore::entries(const EntryFilter& f, bool with_masks
   each("SELECT l.image_id, ls.name, l.class, l.annotator FROM labels l JOIN label_sets ls ON ls.id = l.label_set_id",
        [](ImageEntry& e, SQLite::Statement& s) {
          e.labels[s.getColumn(1).getString()] = s.getColumn(2).getString();
-         if (e.annotator.empty()) e.annotator = s.getColumn(3).getString();
+         e.annotators["labels." + s.getColumn(1).getString()] = s.getColumn(3).getString();
        });
   each("SELECT image_id, name, num, text, annotator FROM attributes", [](ImageEntry& e, SQLite::Statement& s) {
     if (s.getColumn(2).isNull()) e.attributes[s.getColumn(1).getString()] = s.getColumn(3).getString();
     else e.attributes[s.getColumn(1).getString()] = s.getColumn(2).getDouble();
-    if (e.annotator.empty()) e.annotator = s.getColumn(4).getString();
+    e.annotators["attributes." + s.getColumn(1).getString()] = s.getColumn(4).getString();
   });
   each("SELECT image_id, layout, points, annotator FROM landmarks ORDER BY id", [](ImageEntry& e, SQLite::Statement& s) {
     e.landmarks.push_back({s.getColumn(1).getString(), points_from_json(Json::parse(s.getColumn(2).getString()))});
-    if (e.annotator.empty()) e.annotator = s.getColumn(3).getString();
+    e.annotators["landmarks." + std::to_string(e.landmarks.size() - 1)] = s.getColumn(3).getString();
   });
   each("SELECT image_id, x, y, w, h, label, score, annotator FROM boxes ORDER BY id", [](ImageEntry& e, SQLite::Statement& s) {
     e.boxes.push_back({cv::Rect2f(static_cast<float>(s.getColumn(1).getDouble()), static_cast<float>(s.getColumn(2).getDouble()),
                                   static_cast<float>(s.getColumn(3).getDouble()), static_cast<float>(s.getColumn(4).getDouble())),
                        s.getColumn(5).getString(), static_cast<float>(s.getColumn(6).getDouble())});
-    if (e.annotator.empty()) e.annotator = s.getColumn(7).getString();
+    e.annotators["boxes." + std::to_string(e.boxes.size() - 1)] = s.getColumn(7).getString();
   });
   each(std::string("SELECT image_id, label_map, ") + (with_masks ? "png" : "NULL") + ", annotator FROM masks WHERE current = 1",
        [&](ImageEntry& e, SQLite::Statement& s) {
          e.mask_label_map = s.getColumn(1).getString();
          if (with_masks) e.mask = mask_from_blob(s.getColumn(2), e.mask_label_map);
-         if (e.annotator.empty()) e.annotator = s.getColumn(3).getString();
+         e.annotators["mask"] = s.getColumn(3).getString();
        });
   // Pairs become groups named after the first image ("pair-<a>"), roles by side.
   {
@@ -773,6 +781,19 @@ std::vector<ImageEntry> DataStore::entries(const EntryFilter& f, bool with_masks
         out[it->second].pair_role = bare ? "makeup" : "reference";
       }
     }
+  }
+  // `annotator` is who made most of an image's annotations; `annotators` keeps the others.
+  for (auto& e : out) {
+    std::map<std::string, int> count;
+    for (const auto& [key, who] : e.annotators) ++count[who];
+    int best = 0;
+    for (const auto& [who, n] : count)
+      if (n > best) {
+        best = n;
+        e.annotator = who;
+      }
+    for (auto it = e.annotators.begin(); it != e.annotators.end();)
+      it = it->second == e.annotator ? e.annotators.erase(it) : std::next(it);
   }
   return out;
 }

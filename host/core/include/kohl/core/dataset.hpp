@@ -46,6 +46,13 @@ struct ImageEntry {
   std::string review = kReviewUnreviewed;
   std::string reviewer;
   std::string annotator;  // who made the annotations below: person:NAME | auto:ID@VER | import:FORMAT
+  // Who made one annotation when it is not `annotator`, by key: "labels.<set>",
+  // "attributes.<name>", "landmarks.<i>", "boxes.<i>" (index in the vectors below), "mask".
+  std::map<std::string, std::string> annotators;
+  const std::string& annotator_of(const std::string& key) const {
+    auto it = annotators.find(key);
+    return it == annotators.end() ? annotator : it->second;
+  }
   std::map<std::string, std::string> labels;                // label set -> class
   std::map<std::string, sdk::AttributeValue> attributes;    // numeric or categorical
   std::vector<sdk::Landmarks> landmarks;
