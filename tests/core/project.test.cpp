@@ -36,9 +36,17 @@ TEST_CASE("a new project has WAL, foreign keys, identity and meta", "[project]")
   CHECK(files == 1);
   CHECK(core::Project::create(path, "again").status().message().find("already exists") != std::string::npos);
 
+  const auto before = test::read_file(path);
   auto ro = core::Project::open(path, core::Project::Mode::kReadOnly);
   REQUIRE(ro.is_ok());
   CHECK(ro.value()->info().name == "Skin tone v1");
+  // Read-only on a writable file: this connection refuses writes, and closing it leaves no
+  // PROJECT-wal / PROJECT-shm behind and the file as it was.
+  CHECK_THROWS(ro.value()->db().exec("INSERT INTO meta(key, value) VALUES ('x', 'y')"));
+  ro.value().reset();
+  CHECK_FALSE(std::filesystem::exists(path + "-wal"));
+  CHECK_FALSE(std::filesystem::exists(path + "-shm"));
+  CHECK(test::read_file(path) == before);
 }
 
 TEST_CASE("a file that is not SQLite is refused and unchanged", "[project]") {

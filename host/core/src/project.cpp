@@ -353,7 +353,12 @@ sdk::Result<std::unique_ptr<Project>> Project::open(const std::string& path, Mod
 
   try {
     if (mode == Mode::kReadOnly) {
-      auto db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READONLY);
+      // A writable file is opened read-write with query_only on (this connection refuses every
+      // write): a connection opened read-only cannot remove the WAL and shared-memory files
+      // when it closes, so every `kohl data ls` left PROJECT-wal and PROJECT-shm behind.
+      const bool writable = !is_read_only(path);
+      auto db = std::make_unique<SQLite::Database>(path, writable ? SQLite::OPEN_READWRITE : SQLite::OPEN_READONLY);
+      if (writable) db->exec("PRAGMA query_only = 1");
       db->exec("PRAGMA busy_timeout = 5000");
       if (user_version < current_schema_version())
         return Status::invalid(path + ": schema version " + std::to_string(user_version) +
