@@ -33,6 +33,19 @@ using sdk::Status;
 
 namespace {
 
+// Puts a connection setting back (runs `sql`) on every way out of a scope. Declare it before
+// the scope's transaction so that it runs after the transaction has ended: SQLite ignores a
+// change of foreign_keys inside one.
+struct PragmaOnExit {
+  SQLite::Database& db;
+  const char* sql;
+  ~PragmaOnExit() {
+    try {
+      db.exec(sql);
+    } catch (...) {
+    }
+  }
+};
 
 // Label maps: the built-in ones from the SDK, then the batch's user-defined ones.
 std::vector<std::string> known_label_map(const std::string& name,
@@ -485,15 +498,7 @@ sdk::Result<ImportReport> DataStore::ingest(ImportBatch batch, const ImportOptio
     // lookups SQLite would do for each row (four per labelled image) can only pass: they are
     // off while the rows go in and back on for everything after (bench/import).
     db.exec("PRAGMA foreign_keys = OFF");
-    struct ForeignKeysBackOn {
-      SQLite::Database& db;
-      ~ForeignKeysBackOn() {
-        try {
-          db.exec("PRAGMA foreign_keys = ON");
-        } catch (...) {
-        }
-      }
-    } fk_back_on{db};
+    const PragmaOnExit fk_back_on{db, "PRAGMA foreign_keys = ON"};
     SQLite::Transaction tx(db);
     {
       SQLite::Statement src(db, "INSERT INTO sources(name, license, consent, synthetic) VALUES (?, ?, ?, ?) "
@@ -1569,15 +1574,7 @@ sdk::Result<Json> DataStore::erase_subject(const std::string& code, bool dry_run
   try {
     // Deleted rows are overwritten with zeros in the file, not just unlinked from the B-tree.
     db.exec("PRAGMA secure_delete = ON");
-    struct SecureDeleteOff {
-      SQLite::Database& db;
-      ~SecureDeleteOff() {
-        try {
-          db.exec("PRAGMA secure_delete = OFF");
-        } catch (...) {
-        }
-      }
-    } secure_delete_off{db};
+    const PragmaOnExit secure_delete_off{db, "PRAGMA secure_delete = OFF"};
     SQLite::Transaction tx(db);
     db.exec("DELETE FROM predictions WHERE image_id IN " + in);
     db.exec("DELETE FROM snapshot_images WHERE image_id IN " + in);
