@@ -337,15 +337,6 @@ std::string metrics_block(const std::vector<RunData>& runs, const std::vector<co
   return h.str();
 }
 
-std::vector<std::pair<double, double>> series_of(const Json& curves, const std::string& split, const std::string& name) {
-  std::vector<std::pair<double, double>> pts;
-  const Json& s = at(at(curves, split), name);
-  if (s.is_array())
-    for (const auto& p : s)
-      if (p.is_array() && p.size() == 2 && num(p[0]) && num(p[1])) pts.push_back({*num(p[0]), *num(p[1])});
-  return pts;
-}
-
 }  // namespace
 
 sdk::Result<Page> render_compare(const std::vector<RunData>& runs, const CompareOptions& o) {

@@ -90,6 +90,15 @@ std::optional<double> num(const Json& j) {
 
 std::string str(const Json& j, const std::string& fallback) { return j.is_string() ? j.get<std::string>() : fallback; }
 
+std::vector<std::pair<double, double>> series_of(const Json& curves, const std::string& split, const std::string& name) {
+  std::vector<std::pair<double, double>> pts;
+  const Json& s = at(at(curves, split), name);
+  if (s.is_array())
+    for (const auto& p : s)
+      if (p.is_array() && p.size() == 2 && num(p[0]) && num(p[1])) pts.push_back({*num(p[0]), *num(p[1])});
+  return pts;
+}
+
 MetricValue metric(const Json& m) {
   MetricValue r;
   if (m.is_number()) {

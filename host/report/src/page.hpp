@@ -18,6 +18,9 @@ const char* stylesheet();
 const Json& at(const Json& j, const std::string& key);
 std::optional<double> num(const Json& j);
 std::string str(const Json& j, const std::string& fallback = "");
+// A learning curve from RunStore::metrics JSON: curves[split][name] as (epoch, value) pairs;
+// malformed points are skipped.
+std::vector<std::pair<double, double>> series_of(const Json& curves, const std::string& split, const std::string& name);
 
 struct MetricValue {
   std::optional<double> value;

@@ -106,15 +106,6 @@ std::string what_was_run(const RunData& run, Json& out) {
 
 // ---- learning curves ---------------------------------------------------------------------
 
-std::vector<std::pair<double, double>> series_of(const Json& curves, const std::string& split, const std::string& name) {
-  std::vector<std::pair<double, double>> pts;
-  const Json& s = at(at(curves, split), name);
-  if (s.is_array())
-    for (const auto& p : s)
-      if (p.is_array() && p.size() == 2 && num(p[0]) && num(p[1])) pts.push_back({*num(p[0]), *num(p[1])});
-  return pts;
-}
-
 std::string learning_curves(const RunData& run) {
   const Json& cv = run.curves;
   std::string out = "<section id=\"curves\"><h2>Learning curves</h2>";

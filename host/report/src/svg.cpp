@@ -157,6 +157,17 @@ std::string blend(double t) {
   return buf;
 }
 
+// The CIEDE2000 thresholds (2.3, 5) as dashed vertical lines on a
+// ΔE axis, their labels stacked above the plot (the frame's top leaves 11 px a mark).
+void draw_de_marks(std::ostream& os, const Frame& f, const std::vector<std::pair<double, std::string>>& marks) {
+  for (std::size_t m = 0; m < marks.size(); ++m)
+    os << "<line x1=\"" << n1(f.px(marks[m].first)) << "\" x2=\"" << n1(f.px(marks[m].first)) << "\" y1=\""
+       << n1(f.top) << "\" y2=\"" << n1(f.height - f.bottom) << "\" stroke=\"#59a14f\" stroke-dasharray=\"4 3\"/>"
+       << "<text class=\"lg\" x=\"" << n1(f.px(marks[m].first) + 3) << "\" y=\""
+       << n1(f.top - 2 - 11.0 * static_cast<double>(marks.size() - 1 - m)) << "\" fill=\"#3b7a34\">"
+       << escape("\u0394E " + marks[m].second) << "</text>";
+}
+
 }  // namespace
 
 const std::string& color(std::size_t i) {
@@ -381,12 +392,7 @@ std::string box_plot(const std::string& title, const std::vector<BoxStats>& boxe
        << n1(f.height - f.bottom + 16) << "\" text-anchor=\"middle\">" << tick_label(t, step) << "</text>";
   os << "<text class=\"al\" x=\"" << n1(f.left + f.plot_w() / 2) << "\" y=\"" << n1(f.height - 8)
      << "\" text-anchor=\"middle\">" << escape(x_label) << "</text>";
-  for (std::size_t m = 0; m < marks.size(); ++m)
-    os << "<line x1=\"" << n1(f.px(marks[m].first)) << "\" x2=\"" << n1(f.px(marks[m].first)) << "\" y1=\""
-       << n1(f.top) << "\" y2=\"" << n1(f.height - f.bottom) << "\" stroke=\"#59a14f\" stroke-dasharray=\"4 3\"/>"
-       << "<text class=\"lg\" x=\"" << n1(f.px(marks[m].first) + 3) << "\" y=\""
-       << n1(f.top - 2 - 11.0 * static_cast<double>(marks.size() - 1 - m)) << "\" fill=\"#3b7a34\">"
-       << escape("\u0394E " + marks[m].second) << "</text>";
+  draw_de_marks(os, f, marks);
   for (std::size_t i = 0; i < boxes.size(); ++i) {
     const auto& b = boxes[i];
     const double cy = f.top + 20 + 34.0 * static_cast<double>(i);
@@ -438,12 +444,7 @@ std::string histogram(const std::string& title, const std::vector<double>& value
        << "\" height=\"" << n1(f.py(0) - f.py(counts[i])) << "\" fill=\"#4e79a7\"><title>" << fmt(w * static_cast<double>(i), 1)
        << "\u2013" << fmt(w * static_cast<double>(i + 1), 1) << ": " << fmt(counts[i], 0) << "</title></rect>";
   }
-  for (std::size_t m = 0; m < marks.size(); ++m)
-    os << "<line x1=\"" << n1(f.px(marks[m].first)) << "\" x2=\"" << n1(f.px(marks[m].first)) << "\" y1=\""
-       << n1(f.top) << "\" y2=\"" << n1(f.height - f.bottom) << "\" stroke=\"#59a14f\" stroke-dasharray=\"4 3\"/>"
-       << "<text class=\"lg\" x=\"" << n1(f.px(marks[m].first) + 3) << "\" y=\""
-       << n1(f.top - 2 - 11.0 * static_cast<double>(marks.size() - 1 - m)) << "\" fill=\"#3b7a34\">"
-       << escape("\u0394E " + marks[m].second) << "</text>";
+  draw_de_marks(os, f, marks);
   os << "</svg>";
   return os.str();
 }
