@@ -59,6 +59,17 @@ start() {
   port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$tmp/$name.out")
   [[ -n $port ]] || { cat "$tmp/$name.err" >&2; return 1; }
 }
+# model_running: waits (up to 10 s) until /metrics at $url shows a model run in progress,
+# i.e. the request sent in the background holds the model (a fixed sleep is not enough on a
+# loaded machine).
+model_running() {
+  for _ in $(seq 1 200); do
+    curl -s "$url/metrics" | grep -qx "kohl_model_running 1" && return 0
+    sleep 0.05
+  done
+  echo "no model run in progress after 10 s" >&2
+  return 1
+}
 # req OUT ARGS...: curl with ARGS; writes the body to OUT, prints the status code.
 req() { local out=$1; shift; curl -s -o "$out" -w '%{http_code}' "$@"; }
 # status_is CODE ARGS...: the request's status is CODE and its body is a JSON error with a message.
@@ -149,7 +160,7 @@ start busy "$tmp/cls" --threads 1 --queue 0 --test-delay-ms 1500
 url="http://127.0.0.1:$port"
 req "$tmp/slow1" "${bin[@]}" @"$tmp/face.jpg" "$url/v1/predict" >"$tmp/slow1.code" &
 slow=$!
-sleep 0.5
+model_running
 check "503: the model is busy and the queue is full" status_is 503 "${bin[@]}" @"$tmp/face.jpg" "$url/v1/predict"
 check "503: with Retry-After" bash -c "curl -s -D - -o /dev/null -H 'Content-Type: image/jpeg' --data-binary @'$tmp/face.jpg' '$url/v1/predict' | grep -qi '^Retry-After: 1'"
 wait "$slow"
@@ -157,7 +168,7 @@ check "the request that got the model is answered" grep -qx 200 "$tmp/slow1.code
 # SIGTERM during a request: the request finishes, then the server exits 0.
 req "$tmp/slow2" "${bin[@]}" @"$tmp/face.jpg" "$url/v1/predict" >"$tmp/slow2.code" &
 slow=$!
-sleep 0.5
+model_running
 kill -TERM "$pid"
 wait "$slow" || true
 check "SIGTERM: the request in flight is answered" grep -qx 200 "$tmp/slow2.code"
@@ -169,7 +180,7 @@ start slow "$tmp/cls" --threads 1 --queue 4 --timeout 1 --test-delay-ms 2500
 url="http://127.0.0.1:$port"
 req "$tmp/slow3" "${bin[@]}" @"$tmp/face.jpg" "$url/v1/predict" >"$tmp/slow3.code" &
 slow=$!
-sleep 0.5
+model_running
 check "503: waited --timeout for the model" status_is 503 "${bin[@]}" @"$tmp/face.jpg" "$url/v1/predict"
 check "503: the message names the timeout" grep -q "timed out after 1 s" "$tmp/body"
 wait "$slow" || true

@@ -49,14 +49,7 @@ check "resume of a finished run without more epochs is refused" test $rc -eq 1
 check "... saying what to do" grep -q "epochs above 3" "$tmp/err"
 
 # kill -9 in the middle of a run, then resume: the run goes on from its last checkpoint.
-"$kohl" train "$p" "${train[@]}" --epochs 40 >/dev/null 2>&1 &
-pid=$!
-for _ in $(seq 1 600); do
-  [[ -f "$p.runs/run-3/epoch-1.pt" ]] && break
-  sleep 0.1
-done
-kill -9 $pid 2>/dev/null || true
-wait $pid 2>/dev/null || true
+kill9_after_checkpoint "$p.runs/run-3" "$kohl" train "$p" "${train[@]}" --epochs 40
 "$kohl" runs show "$p" run-3 --json >"$tmp/k.json"
 check "killed run: still marked running, its checkpoints intact" pyjson "$tmp/k.json" "
 assert d['status'] == 'running' and len(d['checkpoints']) >= 1, (d['status'], d['checkpoints'])"

@@ -86,14 +86,7 @@ for split in ('train', 'val'):
         assert m[0][split][k] == m[1][split][k], (split, k, m[0][split][k], m[1][split][k])"
 
 # kill -9 during an attributes run, then resume.
-"$kohl" train "$p" "${attr[@]}" --epochs 40 >/dev/null 2>&1 &
-pid=$!
-for _ in $(seq 1 600); do
-  [[ -f "$p.runs/run-3/epoch-1.pt" ]] && break
-  sleep 0.1
-done
-kill -9 $pid 2>/dev/null || true
-wait $pid 2>/dev/null || true
+kill9_after_checkpoint "$p.runs/run-3" "$kohl" train "$p" "${attr[@]}" --epochs 40
 done_before=$("$kohl" runs show "$p" run-3 --json | python3 -c "import json,sys; print(json.load(sys.stdin)['checkpoints'][-1]['epoch'])")
 "$kohl" train "$p" --resume run-3 --epochs $((done_before + 1)) --json >"$tmp/a-r3.json" 2>/dev/null
 check "attributes: resume after kill -9" pyjson "$tmp/a-r3.json" "

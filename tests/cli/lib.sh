@@ -28,3 +28,19 @@ new_synth_project() {
   "$kohl" data split "$project" --ratios "$ratios" --by-subject --seed 1 >/dev/null
   "$kohl" data snapshot "$project" v1 >/dev/null
 }
+# kill9_after_checkpoint RUN_DIR COMMAND...: runs COMMAND (a `kohl train` of many epochs) in
+# the background and kills it with SIGKILL once RUN_DIR holds epoch-2.pt. A checkpoint file is
+# renamed into place just before its row is committed to the project, so waiting for the second
+# file makes sure the first one is recorded: the killed run always has a checkpoint to resume.
+kill9_after_checkpoint() {
+  local dir=$1
+  shift
+  "$@" >/dev/null 2>&1 &
+  local pid=$!
+  for _ in $(seq 1 1200); do
+    [[ -f "$dir/epoch-2.pt" ]] && break
+    sleep 0.1
+  done
+  kill -9 "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
