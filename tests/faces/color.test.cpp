@@ -68,6 +68,23 @@ std::array<double, 3> hex_rgb(const char* hex) {
   return {r / 255.0, g / 255.0, b / 255.0};
 }
 
+// CIEDE2000's hue difference |h1' - h2'| (degrees) for a pair, computed as the formula does.
+// Where it is 180 degrees the formula is discontinuous (Sharma, Wu & Dalal's pairs 10 and 14
+// sit exactly there, 9, 11-13 just beside it), so the last bit of atan2 picks the branch:
+// numpy's SIMD atan2 and libm may pick different ones on different CPUs (Sharma pair 10 gave
+// skimage 7.2195 on one CI machine, 7.1792 on another), and both answers are right.
+double hue_gap_degrees(const std::array<double, 6>& p) {
+  const double c1 = std::hypot(p[1], p[2]), c2 = std::hypot(p[4], p[5]);
+  const double c7 = std::pow((c1 + c2) / 2, 7);
+  const double g = 0.5 * (1 - std::sqrt(c7 / (c7 + std::pow(25.0, 7))));
+  auto hue = [&](double a, double b) {
+    if (a == 0 && b == 0) return 0.0;
+    const double h = std::atan2(b, (1 + g) * a) * 180 / M_PI;
+    return h < 0 ? h + 360 : h;
+  };
+  return std::abs(hue(p[1], p[2]) - hue(p[4], p[5]));
+}
+
 // The Sharma, Wu & Dalal (2005) CIEDE2000 test data: L1 a1 b1 L2 a2 b2 and the published
 // difference (4 decimals).
 const double kSharma[34][7] = {
@@ -282,18 +299,28 @@ TEST_CASE("CIEDE2000 matches skimage and Sharma-Wu-Dalal", "[color]") {
   const auto& ref = out.at("ciede2000");
   REQUIRE(ref.size() == pairs.size());
   double worst = 0;
+  int at_discontinuity = 0;
   for (std::size_t i = 0; i < pairs.size(); ++i) {
     const auto& p = pairs[i];
     const Lab x{p[0], p[1], p[2]}, y{p[3], p[4], p[5]};
     const double d = ciede2000(x, y);
     INFO("pair " << i << ": " << p[0] << " " << p[1] << " " << p[2] << " / " << p[3] << " " << p[4] << " " << p[5]
                  << " -> " << d << " vs skimage " << ref[i].get<double>());
-    REQUIRE(std::abs(d - ref[i].get<double>()) < kTol);
-    worst = std::max(worst, std::abs(d - ref[i].get<double>()));
     REQUIRE(std::abs(ciede2000(y, x) - d) < 1e-12);  // symmetric
     if (i < 34) REQUIRE(std::abs(d - kSharma[i][6]) < 0.5e-4 + 1e-9);  // published, 4 decimals
+    // At the 180-degree discontinuity the published value (above) is the reference; skimage's
+    // answer there depends on the CPU (see hue_gap_degrees).
+    if (std::abs(hue_gap_degrees(p) - 180) < 1e-9) {
+      ++at_discontinuity;
+      continue;
+    }
+    REQUIRE(std::abs(d - ref[i].get<double>()) < kTol);
+    worst = std::max(worst, std::abs(d - ref[i].get<double>()));
   }
-  WARN("ciede2000: " << pairs.size() << " pairs, worst |difference| from skimage: " << worst);
+  // Sharma's pairs 10 and 14, and two of the zero-chroma pairs above (hues 90/270, 0/180).
+  CHECK(at_discontinuity == 4);
+  WARN("ciede2000: " << pairs.size() - at_discontinuity << " pairs, worst |difference| from skimage: " << worst
+                     << "; " << at_discontinuity << " at the 180-degree hue discontinuity checked against Sharma");
   CHECK(ciede2000({40, 10, 20}, {40, 10, 20}) == 0.0);
 }
 
