@@ -113,6 +113,8 @@ for i in range(12000):
     open(os.path.join(sys.argv[2], 'a', '%05d.jpg' % i), 'wb').write(data[:2] + com + data[2:])
 PY
 before=$(sqlite3 "$p" "SELECT COUNT(*) FROM images")
+indexes="SELECT group_concat(name) FROM (SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name)"
+indexes_before=$(sqlite3 "$p" "$indexes")
 # Kill at several moments after the import starts (files are read and rows written in one
 # overlapped phase, all inside one transaction): the project must hold all or nothing.
 for when in 0.02 0.1 0.2; do
@@ -129,6 +131,8 @@ for when in 0.02 0.1 0.2; do
   echo "kill -9 ${when}s into the import: images $before -> $now"
   check "after kill -9 ${when}s in: all or nothing ($before -> $now)" test "$now" -eq "$before" -o "$now" -eq $((before + 12000))
   check "after kill -9 ${when}s in: integrity ok" test "$(sqlite3 "$p" 'PRAGMA integrity_check')" = ok
+  # A bulk import drops and rebuilds the indexes inside its transaction: they are all there.
+  check "after kill -9 ${when}s in: every index there" test "$(sqlite3 "$p" "$indexes")" = "$indexes_before"
   before=$now
 done
 "$kohl" data ls "$p" --json >/dev/null

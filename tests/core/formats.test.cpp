@@ -210,11 +210,29 @@ TEST_CASE("folder listing: sorted image files, hidden and other files skipped, s
   CHECK(core::formats::find_image_files(r, errors) == files);
 }
 
+// The project's own indexes (name and definition), which a bulk import drops and builds again.
+std::vector<std::pair<std::string, std::string>> indexes_of(SQLite::Database& db) {
+  std::vector<std::pair<std::string, std::string>> out;
+  SQLite::Statement q(db, "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name");
+  while (q.executeStep()) out.emplace_back(q.getColumn(0).getString(), q.getColumn(1).getString());
+  return out;
+}
+
 TEST_CASE("import: new projects use 64 KiB pages; foreign keys are enforced again after an import", "[formats]") {
   TestProject p("pragmas");
   auto& db = p.project->db();
   CHECK(db.execAndGet("PRAGMA page_size").getInt() == 65536);
+  const auto indexes = indexes_of(db);
+  CHECK(indexes.size() >= 7);  // images_dataset, _subject, _split, labels_set, landmarks, masks, boxes
+  // Into an empty project: a bulk load (indexes dropped, rows written, indexes built again).
   CHECK(p.ingest("folder", fixture("folder")).imported == 6);
+  CHECK(indexes_of(db) == indexes);
+  CHECK(p.project->integrity_check() == "ok");  // the index entries match the rows
+  CHECK(db.execAndGet("SELECT COUNT(*) FROM images INDEXED BY images_dataset WHERE dataset_id = 1").getInt64() == 6);
+  // A smaller import into the larger project keeps its indexes and writes into them.
+  CHECK(p.ingest("csv", fixture("csv")).imported == 3);
+  CHECK(indexes_of(db) == indexes);
+  CHECK(p.project->integrity_check() == "ok");
   // The import writes its rows with the checks off (every id it writes is its own); after
   // it they are on: a label for an image that does not exist is refused.
   CHECK(db.execAndGet("PRAGMA foreign_keys").getInt() == 1);
@@ -662,7 +680,7 @@ TEST_CASE("a cancelled import leaves the project unchanged", "[formats]") {
   // (after 5, with most rows already written inside the transaction).
   for (int after : {1, 5}) {
     DYNAMIC_SECTION("cancelled after " << after << " steps") {
-      TestProject p("cancel");
+      TestProject p("cancel"), fresh("cancel-fresh");
       auto b = core::read_dataset("folder", fixture("folder"), {});
       REQUIRE(b.is_ok());
       CancelAfter progress(after);
@@ -676,6 +694,8 @@ TEST_CASE("a cancelled import leaves the project unchanged", "[formats]") {
       CHECK(db.execAndGet("SELECT COUNT(*) FROM sources").getInt64() == 0);
       CHECK(db.execAndGet("SELECT COUNT(*) FROM labels").getInt64() == 0);
       CHECK(db.execAndGet("SELECT COUNT(*) FROM label_sets").getInt64() == 0);
+      // The bulk load dropped the indexes inside the transaction: they are all back.
+      CHECK(indexes_of(db) == indexes_of(fresh.project->db()));
       // The same import, not cancelled, then works.
       auto again = p.ingest("folder", fixture("folder"));
       CHECK(again.imported == 6);
