@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <mutex>
 
-#include "load_beside.hpp"
+#include "kohl/core/load_beside.hpp"
 
 namespace kohl::core::codecs {
 

@@ -1,6 +1,7 @@
-// Loads one of Kohl's own shared libraries on first use (codecs.cpp, train_api.cpp): from
-// ../lib next to the running program (build/lib beside build/bin), else by name through
-// the library path. Returns the handle, or nullptr with `error` saying what was tried.
+// Loads one of Kohl's own shared libraries on first use (codecs, training, inference, the
+// face detector): from ../lib next to the running program (build/lib beside build/bin),
+// else by name through the library path. Returns the handle, or nullptr with `error`
+// saying what was tried.
 #pragma once
 
 #include <dlfcn.h>
