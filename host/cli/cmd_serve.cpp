@@ -1,15 +1,13 @@
-// kohl serve: a deploy bundle over HTTP (host/serve). SIGTERM and Ctrl-C stop it gracefully:
-// both signals are blocked in every thread and one thread waits for them with sigwait, then
-// asks the server to stop; requests in flight are answered first.
-#include <atomic>
-#include <csignal>
-#include <fstream>
-#include <iostream>
-#include <thread>
+// kohl serve: a deploy bundle over HTTP (host/serve). The options are parsed here; the server
+// runs in libkohl_serve.so (host/serve/src/entry.cpp), loaded only for this command, so the
+// HTTP and TLS libraries cost the other commands nothing at start.
+#include <dlfcn.h>
 
-#include <pthread.h>
+#include <fstream>
+#include <string>
 
 #include "commands.hpp"
+#include "kohl/core/load_beside.hpp"
 #include "kohl/serve/server.hpp"
 
 namespace kohl::cli {
@@ -72,36 +70,13 @@ void add_serve_command(CLI::App& app, Context& ctx) {
         a->o.token = t.value();
       }
       a->o.body_limit = static_cast<std::size_t>(a->body_limit_mib * 1024 * 1024);
-      // Block the stop signals before any thread starts, so only the waiter receives them.
-      sigset_t stop_signals;
-      sigemptyset(&stop_signals);
-      sigaddset(&stop_signals, SIGTERM);
-      sigaddset(&stop_signals, SIGINT);
-      pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-
-      auto server = serve::Server::create(a->o);
-      if (!server) return fail(server.status().message());
-      if (auto st = server.value()->bind(); !st) return fail(st.message());
-      auto& s = *server.value();
-      std::cerr << "kohl serve: " << s.task() << " model " << s.model_name()
-                << " from " << a->o.bundle << (a->o.token.empty() ? "" : ", bearer token required") << "\n";
-      std::cout << "listening on http://" << a->o.host << ":" << s.port() << std::endl;
-
-      std::atomic<bool> finished{false};
-      std::thread waiter([&s, &finished, stop_signals] {
-        int sig = 0;
-        sigwait(&stop_signals, &sig);
-        if (finished) return;  // woken by the exit path below
-        std::cerr << "kohl serve: " << (sig == SIGTERM ? "SIGTERM" : "interrupt") << ", stopping\n";
-        s.stop();
-      });
-      s.run();
-      // run() also returns when listening fails: wake the waiter so it can be joined.
-      finished = true;
-      pthread_kill(waiter.native_handle(), SIGTERM);
-      waiter.join();
-      std::cerr << "kohl serve: stopped\n";
-      return 0;
+      std::string error;
+      void* lib = core::detail::load_beside("libkohl_serve.so", "kohl serve", error);
+      if (!lib) return fail(error);
+      using RunFn = int (*)(const serve::Options*, std::string*);
+      auto run = reinterpret_cast<RunFn>(::dlsym(lib, "kohl_serve_run"));
+      if (!run) return fail("kohl serve unavailable: libkohl_serve.so lacks its entry point");
+      return run(&a->o, &error) == 0 ? 0 : fail(error);
     };
   });
 }
