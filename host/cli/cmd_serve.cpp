@@ -1,8 +1,6 @@
 // kohl serve: a deploy bundle over HTTP (host/serve). The options are parsed here; the server
 // runs in libkohl_serve.so (host/serve/src/entry.cpp), loaded only for this command, so the
 // HTTP and TLS libraries cost the other commands nothing at start.
-#include <dlfcn.h>
-
 #include <fstream>
 #include <string>
 
@@ -71,11 +69,9 @@ void add_serve_command(CLI::App& app, Context& ctx) {
       }
       a->o.body_limit = static_cast<std::size_t>(a->body_limit_mib * 1024 * 1024);
       std::string error;
-      void* lib = core::detail::load_beside("libkohl_serve.so", "kohl serve", error);
-      if (!lib) return fail(error);
-      using RunFn = int (*)(const serve::Options*, std::string*);
-      auto run = reinterpret_cast<RunFn>(::dlsym(lib, "kohl_serve_run"));
-      if (!run) return fail("kohl serve unavailable: libkohl_serve.so lacks its entry point");
+      int (*run)(const serve::Options*, std::string*) = nullptr;
+      if (!core::detail::load_entry_points("libkohl_serve.so", "kohl serve", error, std::pair{"kohl_serve_run", &run}))
+        return fail(error);
       return run(&a->o, &error) == 0 ? 0 : fail(error);
     };
   });

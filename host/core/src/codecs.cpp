@@ -1,7 +1,5 @@
 #include "kohl/core/codecs.hpp"
 
-#include <dlfcn.h>
-
 #include <filesystem>
 #include <mutex>
 
@@ -29,13 +27,9 @@ const Library& library() {
   static Library lib;
   static std::once_flag once;
   std::call_once(once, [] {
-    void* handle = detail::load_beside("libkohl_codecs.so", "image codecs", lib.error);
-    if (!handle) return;
-    lib.decode = reinterpret_cast<DecodeFn>(::dlsym(handle, "kohl_codecs_decode"));
-    lib.encode = reinterpret_cast<EncodeFn>(::dlsym(handle, "kohl_codecs_encode"));
-    lib.read = reinterpret_cast<ReadFn>(::dlsym(handle, "kohl_codecs_read"));
-    lib.write = reinterpret_cast<WriteFn>(::dlsym(handle, "kohl_codecs_write"));
-    if (!lib.decode || !lib.encode || !lib.read || !lib.write) lib.error = "image codecs unavailable: libkohl_codecs.so lacks an entry point";
+    detail::load_entry_points("libkohl_codecs.so", "image codecs", lib.error, std::pair{"kohl_codecs_decode", &lib.decode},
+                              std::pair{"kohl_codecs_encode", &lib.encode}, std::pair{"kohl_codecs_read", &lib.read},
+                              std::pair{"kohl_codecs_write", &lib.write});
   });
   return lib;
 }

@@ -2,8 +2,6 @@
 // entry points.
 #include "kohl/core/infer_api.hpp"
 
-#include <dlfcn.h>
-
 #include <mutex>
 
 #include "kohl/core/load_beside.hpp"
@@ -34,12 +32,8 @@ const Library& library() {
   static Library lib;
   static std::once_flag once;
   std::call_once(once, [] {
-    void* handle = detail::load_beside("libkohl_train.so", "inference", lib.error);
-    if (!handle) return;
-    lib.open = reinterpret_cast<OpenFn>(::dlsym(handle, "kohl_infer_open"));
-    lib.run = reinterpret_cast<RunFn>(::dlsym(handle, "kohl_infer_run"));
-    lib.close = reinterpret_cast<CloseFn>(::dlsym(handle, "kohl_infer_close"));
-    if (!lib.open || !lib.run || !lib.close) lib.error = "inference unavailable: libkohl_train.so lacks an entry point";
+    detail::load_entry_points("libkohl_train.so", "inference", lib.error, std::pair{"kohl_infer_open", &lib.open},
+                              std::pair{"kohl_infer_run", &lib.run}, std::pair{"kohl_infer_close", &lib.close});
   });
   return lib;
 }

@@ -1,8 +1,6 @@
 // Loads libkohl_train.so on first use (see train_api.hpp) and forwards to it.
 #include "kohl/core/train_api.hpp"
 
-#include <dlfcn.h>
-
 #include <mutex>
 
 #include "kohl/core/load_beside.hpp"
@@ -24,11 +22,8 @@ const Library& library() {
   static Library lib;
   static std::once_flag once;
   std::call_once(once, [] {
-    void* handle = detail::load_beside("libkohl_train.so", "training", lib.error);
-    if (!handle) return;
-    lib.train = reinterpret_cast<TrainFn>(::dlsym(handle, "kohl_train_run"));
-    lib.evaluate = reinterpret_cast<EvalFn>(::dlsym(handle, "kohl_train_evaluate"));
-    if (!lib.train || !lib.evaluate) lib.error = "training unavailable: libkohl_train.so lacks an entry point";
+    detail::load_entry_points("libkohl_train.so", "training", lib.error, std::pair{"kohl_train_run", &lib.train},
+                              std::pair{"kohl_train_evaluate", &lib.evaluate});
   });
   return lib;
 }
@@ -62,10 +57,7 @@ sdk::Result<sdk::Json> export_run(const ExportRequest& request, sdk::IProgress& 
   static std::string error;
   static std::once_flag once;
   std::call_once(once, [] {
-    void* handle = detail::load_beside("libkohl_train.so", "export", error);
-    if (!handle) return;
-    fn = reinterpret_cast<ExportFn>(::dlsym(handle, "kohl_train_export"));
-    if (!fn) error = "export unavailable: libkohl_train.so lacks the entry point kohl_train_export";
+    detail::load_entry_points("libkohl_train.so", "export", error, std::pair{"kohl_train_export", &fn});
   });
   if (!fn) return sdk::Status::error(error.empty() ? "export unavailable" : error);
   sdk::Result<sdk::Json> out = sdk::Status::error("export did not report a result");

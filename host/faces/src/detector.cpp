@@ -9,8 +9,6 @@
 #include <map>
 #include <mutex>
 
-#include <dlfcn.h>
-
 #include <opencv2/imgproc.hpp>
 
 #include "kohl/core/load_beside.hpp"
@@ -86,12 +84,9 @@ const Engine& engine() {
   static Engine e;
   static std::once_flag once;
   std::call_once(once, [] {
-    void* handle = core::detail::load_beside("libkohl_detect.so", "face detection", e.error);
-    if (!handle) return;
-    e.create = reinterpret_cast<CreateFn>(::dlsym(handle, "kohl_detect_create"));
-    e.run = reinterpret_cast<RunFn>(::dlsym(handle, "kohl_detect_run"));
-    e.destroy = reinterpret_cast<DestroyFn>(::dlsym(handle, "kohl_detect_destroy"));
-    if (!e.create || !e.run || !e.destroy) e.error = "face detection unavailable: libkohl_detect.so lacks an entry point";
+    core::detail::load_entry_points("libkohl_detect.so", "face detection", e.error,
+                                    std::pair{"kohl_detect_create", &e.create}, std::pair{"kohl_detect_run", &e.run},
+                                    std::pair{"kohl_detect_destroy", &e.destroy});
   });
   return e;
 }
