@@ -637,10 +637,14 @@ sdk::Result<ImportReport> DataStore::ingest(ImportBatch batch, const ImportOptio
       ins_image.exec();
       ins_image.reset();
       const std::int64_t image_id = db.getLastInsertRowid();
-      const std::string who = e.annotator.empty() ? annotator : e.annotator;
-      auto who_of = [&](const std::string& key) {
-        auto it = e.annotators.find(key);
-        return it == e.annotators.end() ? who : it->second;
+      const std::string& who = e.annotator.empty() ? annotator : e.annotator;
+      // Who made one annotation: the entry's own record for it (ImageEntry::annotator_of),
+      // else `who`. The key is built only when the entry names annotators per annotation,
+      // and the result outlives the row's exec(), so it is bound without a copy.
+      auto who_of = [&](auto&& key) -> const std::string& {
+        if (e.annotators.empty()) return who;
+        const std::string& named = e.annotator_of(key());
+        return named.empty() ? who : named;
       };
 
       for (const auto& [set, cls] : e.labels) {
@@ -651,13 +655,12 @@ sdk::Result<ImportReport> DataStore::ingest(ImportBatch batch, const ImportOptio
         ins_label.bind(1, image_id);
         ins_label.bind(2, sid->second);
         ins_label.bindNoCopy(3, cls);
-        if (e.annotators.empty()) ins_label.bindNoCopy(4, who);
-        else ins_label.bind(4, who_of("labels." + set));
+        ins_label.bindNoCopy(4, who_of([&] { return "labels." + set; }));
         ins_label.exec();
         ins_label.reset();
       }
       for (const auto& [name, v] : e.attributes) {
-        bind_attribute(ins_attr, image_id, name, v, who_of("attributes." + name));
+        bind_attribute(ins_attr, image_id, name, v, who_of([&] { return "attributes." + name; }));
         ins_attr.exec();
         ins_attr.reset();
       }
@@ -665,7 +668,7 @@ sdk::Result<ImportReport> DataStore::ingest(ImportBatch batch, const ImportOptio
         ins_lm.bind(1, image_id);
         ins_lm.bind(2, lm.layout);
         ins_lm.bind(3, points_json(lm.points).dump());
-        ins_lm.bind(4, who_of("landmarks." + std::to_string(&lm - e.landmarks.data())));
+        ins_lm.bindNoCopy(4, who_of([&] { return "landmarks." + std::to_string(&lm - e.landmarks.data()); }));
         ins_lm.exec();
         ins_lm.reset();
       }
@@ -677,7 +680,7 @@ sdk::Result<ImportReport> DataStore::ingest(ImportBatch batch, const ImportOptio
         ins_box.bind(5, b.rect.height);
         ins_box.bind(6, b.label);
         ins_box.bind(7, b.score);
-        ins_box.bind(8, who_of("boxes." + std::to_string(&b - e.boxes.data())));
+        ins_box.bindNoCopy(8, who_of([&] { return "boxes." + std::to_string(&b - e.boxes.data()); }));
         ins_box.exec();
         ins_box.reset();
       }
@@ -685,7 +688,7 @@ sdk::Result<ImportReport> DataStore::ingest(ImportBatch batch, const ImportOptio
         ins_mask.bind(1, image_id);
         ins_mask.bind(2, c.mask_map);
         ins_mask.bind(3, c.mask_png.data(), static_cast<int>(c.mask_png.size()));
-        ins_mask.bind(4, who_of("mask"));
+        ins_mask.bindNoCopy(4, who_of([] { return std::string("mask"); }));
         ins_mask.exec();
         ins_mask.reset();
       }
