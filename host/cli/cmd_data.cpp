@@ -62,6 +62,13 @@ int with_store(const std::string& path, core::Project::Mode mode, const std::fun
   return fn(store);
 }
 
+int write_report(const std::string& path, const Json& report) {
+  if (path.empty()) return 0;
+  std::ofstream out(path);
+  out << report.dump(2) << "\n";
+  return out ? 0 : fail(path + ": cannot write the report");
+}
+
 void add_data_commands(CLI::App& app, Context& ctx) {
   auto* data = app.add_subcommand("data", "Import, inspect, split, snapshot and export face datasets");
   data->require_subcommand(1);
@@ -130,11 +137,7 @@ void add_data_commands(CLI::App& app, Context& ctx) {
         for (const auto& e : rep.errors) errors.push_back({{"file", e.file}, {"reason", e.reason}});
         const Json report = {{"imported", rep.imported}, {"skipped", rep.skipped}, {"duplicates", rep.duplicates},
                              {"dataset", rep.dataset}, {"errors", errors}};
-        if (!a->report.empty()) {
-          std::ofstream out(a->report);
-          out << report.dump(2) << "\n";
-          if (!out) return fail(a->report + ": cannot write the report");
-        }
+        if (int rc = write_report(a->report, report)) return rc;
         if (a->json) {
           std::cout << report.dump(2) << "\n";
         } else {

@@ -1,5 +1,4 @@
 // kohl faces detect | kohl annotate auto | kohl tryon: the face domain on the command line.
-#include <fstream>
 #include <iomanip>
 #include <iostream>
 
@@ -165,11 +164,7 @@ void add_faces_commands(CLI::App& app, Context& ctx) {
           bar.finish();
           if (!r) return fail(r.status().message());
           const Json& rep = r.value();
-          if (!a->report.empty()) {
-            std::ofstream out(a->report);
-            out << rep.dump(2) << "\n";
-            if (!out) return fail(a->report + ": cannot write the report");
-          }
+          if (int rc = write_report(a->report, rep)) return rc;
           if (a->json) {
             std::cout << rep.dump(2) << "\n";
           } else {

@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "kohl/core/project.hpp"
+#include "kohl/sdk/params.hpp"
 
 namespace kohl::core {
 class DataStore;
@@ -40,5 +41,9 @@ int fail(const std::string& message);
 
 // Opens the project and runs fn(store); an open error becomes one line and exit 1.
 int with_store(const std::string& path, core::Project::Mode mode, const std::function<int(core::DataStore&)>& fn);
+
+// Writes a command's JSON report to `path` (--report FILE) when one is given. Returns 0, or
+// 1 after printing the error when the file cannot be written.
+int write_report(const std::string& path, const sdk::Json& report);
 
 }  // namespace kohl::cli
